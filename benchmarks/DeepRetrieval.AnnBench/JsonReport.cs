@@ -1,0 +1,17 @@
+using System.Text.Json;
+
+namespace DeepRetrieval.AnnBench;
+
+/// <summary>Writes the result rows as a JSON array.</summary>
+internal static class JsonReport
+{
+    private static readonly JsonSerializerOptions Settings = new() { WriteIndented = true };
+
+    public static void Write(string path, IReadOnlyList<ResultRow> rows)
+    {
+        string? directory = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (directory is not null) Directory.CreateDirectory(directory);
+        using FileStream file = File.Create(path);
+        JsonSerializer.Serialize(file, rows, Settings);
+    }
+}

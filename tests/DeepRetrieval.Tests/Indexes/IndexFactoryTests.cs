@@ -1,0 +1,26 @@
+using DeepRetrieval.Indexes;
+
+namespace DeepRetrieval.Tests.Indexes;
+
+public class IndexFactoryTests
+{
+    [Fact]
+    public void Create_Flat_BuildsAFlatIndex()
+    {
+        IVectorIndex index = IndexFactory.Create(16, "Flat", Metric.InnerProduct);
+        index.Should().BeOfType<FlatIndex>();
+        index.Dimension.Should().Be(16);
+        index.Metric.Should().Be(Metric.InnerProduct);
+        index.Kind.Should().Be("Flat");
+    }
+
+    [Theory]
+    [InlineData("", "empty")]
+    [InlineData("Flat,", "token 2 is empty")]
+    [InlineData("Flaat", "token 1 \"Flaat\"")]
+    [InlineData("Flat,PQ8", "token 2 \"PQ8\"")]
+    public void Create_RejectsMalformedDescriptions_NamingTheToken(string description, string expected)
+    {
+        FluentActions.Invoking(() => IndexFactory.Create(8, description)).Should().Throw<ArgumentException>().WithMessage($"*{expected}*");
+    }
+}
