@@ -27,6 +27,11 @@ internal static class Program
             Console.Error.WriteLine(Usage.Text);
             return 2;
         }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            Console.Error.WriteLine($"error: the benchmark failed: {e}");
+            return 1;
+        }
     }
 
     private static int Run(Options options, TextWriter log)
@@ -45,6 +50,7 @@ internal static class Program
 
         var rows = new List<ResultRow>();
         var runner = new Runner(data, options, log);
+        options.Indexes.ForEach(runner.Validate);
         foreach (string description in options.Indexes)
         {
             rows.AddRange(runner.Run(description));

@@ -12,24 +12,41 @@ namespace DeepRetrieval.AnnBench;
 /// </summary>
 internal sealed class Runner(BenchDataset data, Options options, TextWriter log)
 {
-    // Warm-up: at least this long and this many single queries, so tiered JIT has promoted the hot loops.
+    // Warm-ups run at least this long (and at least WarmUpQueries single queries; batches of the first WarmUpBatch
+    // queries), so tiered JIT has promoted the hot loops before timing starts.
     private static readonly TimeSpan WarmUpTime = TimeSpan.FromSeconds(1);
     private const int WarmUpQueries = 100;
     private const int WarmUpBatch = 256;
 
-    public List<ResultRow> Run(string description)
+    /// <summary>
+    /// Checks --k, the description and every search-parameter value on an empty index, so a mistake is reported
+    /// before any (possibly long) build.
+    /// </summary>
+    /// <exception cref="UsageException">Something is wrong.</exception>
+    public void Validate(string description)
     {
         if (options.K > data.Base.Count)
             throw new UsageException($"--k {options.K} exceeds the {data.Base.Count} base vectors.");
         if (options.K > data.GroundTruth.Dimension)
             throw new UsageException($"--k {options.K} exceeds the ground truth's {data.GroundTruth.Dimension} neighbours per query.");
-
         IVectorIndex index = Create(description);
         try
         {
-            // Reject unknown parameters or values before a possibly long build.
             foreach (SearchParameterSet parameters in options.SearchParameters.Combinations())
                 Apply(index, description, parameters);
+        }
+        finally
+        {
+            (index as IDisposable)?.Dispose();
+        }
+    }
+
+    public List<ResultRow> Run(string description)
+    {
+        Validate(description);
+        IVectorIndex index = Create(description);
+        try
+        {
             double buildSeconds = Build(index);
             var footprint = MemoryFootprint.Of(index);
             log.WriteLine(FormattableString.Invariant($"{description}: built in {buildSeconds:F2} s, {footprint}"));
@@ -105,7 +122,9 @@ internal sealed class Runner(BenchDataset data, Options options, TextWriter log)
         var batchIds = new long[ids.Length];
         var batchDistances = new float[ids.Length];
         int warmRows = Math.Min(queryCount, WarmUpBatch);
-        index.Search(queries.AsSpan(0, warmRows * d), k, batchIds, batchDistances, searchOptions);
+        long warmStart = Stopwatch.GetTimestamp();
+        do index.Search(queries.AsSpan(0, warmRows * d), k, batchIds, batchDistances, searchOptions);
+        while (Stopwatch.GetElapsedTime(warmStart) < WarmUpTime);
         ThroughputResult batch = Best(() => Throughput.MeasureBatch(queryCount,
             () => index.Search(queries, k, batchIds, batchDistances, searchOptions)));
 
