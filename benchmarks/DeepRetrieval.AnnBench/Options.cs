@@ -21,6 +21,9 @@ internal sealed class Options
     public SearchParameterGrid SearchParameters { get; private set; } = SearchParameterGrid.Empty;
     public bool CompareTorch { get; private set; }
 
+    /// <summary>Skip the one-query-per-call measurement (qps is then null and recall comes from the batch).</summary>
+    public bool BatchOnly { get; private set; }
+
     /// <summary>Parses <paramref name="args"/>; accepts <c>--name value</c> and <c>--name=value</c>.</summary>
     /// <exception cref="UsageException">An unknown option, a missing or malformed value, or a missing --dataset.</exception>
     public static Options Parse(IReadOnlyList<string> args)
@@ -68,6 +71,7 @@ internal sealed class Options
                 case "--plot": options.PlotPath = Value(); break;
                 case "--search-params": options.SearchParameters = SearchParameterGrid.Parse(Value()); break;
                 case "--compare-torch": NoValue(); options.CompareTorch = true; break;
+                case "--batch-only": NoValue(); options.BatchOnly = true; break;
                 default:
                     throw new UsageException(arg.StartsWith('-')
                         ? $"Unknown option {name}."

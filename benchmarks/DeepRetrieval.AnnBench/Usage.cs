@@ -30,6 +30,7 @@ internal static class Usage
           --threads N             threads for batched search (default: 1; 0 = all cores)
           --runs N                keep the best of N timings (default: 1)
           --compare-torch         also time libtorch's exact search (matmul + topk) on the same data
+          --batch-only            skip the one-query-per-call timing (qps is then null)
 
         Output:
           --json FILE             write the result rows as JSON

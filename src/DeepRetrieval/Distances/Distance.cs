@@ -37,9 +37,42 @@ public static class Distance
     public static float Cosine(ReadOnlySpan<float> x, ReadOnlySpan<float> y)
     {
         CheckLengths(x.Length, y.Length);
-        float dot = InnerProductUnchecked(ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(y), x.Length);
-        float nx = InnerProductUnchecked(ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(x), x.Length);
-        float ny = InnerProductUnchecked(ref MemoryMarshal.GetReference(y), ref MemoryMarshal.GetReference(y), y.Length);
+        ref float xr = ref MemoryMarshal.GetReference(x);
+        ref float yr = ref MemoryMarshal.GetReference(y);
+        // One pass accumulating x·y, ‖x‖² and ‖y‖² together, so each vector is read once.
+        int i = 0;
+        float dot = 0f, nx = 0f, ny = 0f;
+        if (Vector512.IsHardwareAccelerated && x.Length >= 16)
+        {
+            Vector512<float> d = Vector512<float>.Zero, a = Vector512<float>.Zero, b = Vector512<float>.Zero;
+            for (; i <= x.Length - 16; i += 16)
+            {
+                Vector512<float> u = Vector512.LoadUnsafe(ref xr, (nuint)i), v = Vector512.LoadUnsafe(ref yr, (nuint)i);
+                d = Vector512.FusedMultiplyAdd(u, v, d);
+                a = Vector512.FusedMultiplyAdd(u, u, a);
+                b = Vector512.FusedMultiplyAdd(v, v, b);
+            }
+            (dot, nx, ny) = (Vector512.Sum(d), Vector512.Sum(a), Vector512.Sum(b));
+        }
+        else if (Vector256.IsHardwareAccelerated && x.Length >= 8)
+        {
+            Vector256<float> d = Vector256<float>.Zero, a = Vector256<float>.Zero, b = Vector256<float>.Zero;
+            for (; i <= x.Length - 8; i += 8)
+            {
+                Vector256<float> u = Vector256.LoadUnsafe(ref xr, (nuint)i), v = Vector256.LoadUnsafe(ref yr, (nuint)i);
+                d = Vector256.FusedMultiplyAdd(u, v, d);
+                a = Vector256.FusedMultiplyAdd(u, u, a);
+                b = Vector256.FusedMultiplyAdd(v, v, b);
+            }
+            (dot, nx, ny) = (Vector256.Sum(d), Vector256.Sum(a), Vector256.Sum(b));
+        }
+        for (; i < x.Length; i++)
+        {
+            float u = Unsafe.Add(ref xr, i), v = Unsafe.Add(ref yr, i);
+            dot += u * v;
+            nx += u * u;
+            ny += v * v;
+        }
         float denominator = MathF.Sqrt(nx) * MathF.Sqrt(ny);
         return denominator == 0f ? 0f : dot / denominator;
     }

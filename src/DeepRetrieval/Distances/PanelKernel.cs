@@ -96,10 +96,9 @@ internal static unsafe class PanelKernel
         Vector512<float> c20 = default, c21 = default, c30 = default, c31 = default;
         Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default;
         Vector512<float> c60 = default, c61 = default, c70 = default, c71 = default;
-        for (int t = 0; t < d; t++)
+        float* q = a;
+        for (float* p = b, end = b + (long)d * Width; p < end; p += Width, q += GroupRows)
         {
-            float* p = b + t * Width;
-            float* q = a + t * GroupRows;
             Vector512<float> b0 = Vector512.Load(p), b1 = Vector512.Load(p + 16);
             Vector512<float> v = Vector512.Create(q[0]);
             c00 = Vector512.FusedMultiplyAdd(v, b0, c00); c01 = Vector512.FusedMultiplyAdd(v, b1, c01);

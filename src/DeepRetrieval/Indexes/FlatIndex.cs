@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Numerics;
+using System.Runtime.Intrinsics;
 using DeepRetrieval.Distances;
 using DeepRetrieval.Persistence;
 
@@ -24,8 +26,8 @@ public sealed class FlatIndex : VectorIndex
 
     private const int Width = PanelKernel.Width;
     private const int GroupRows = PanelKernel.GroupRows;
-    private const int QueryBlock = 16 * GroupRows; // queries that share one pass over the stored vectors
-    private const int TilePanels = 8;              // panels per tile: 256 vectors, kept in L2 across a query block
+    private const int MaxQueryBlock = 64 * GroupRows; // queries that share one pass over the stored vectors
+    private const int TilePanels = 8;                 // panels per tile: 256 vectors, kept in L2 across a query block
     private const int TileRows = TilePanels * Width;
 
     private float[] _panels = [];
@@ -168,18 +170,17 @@ public sealed class FlatIndex : VectorIndex
             fixed (long* outIds = ids)
             fixed (float* outDistances = distances)
             {
-                var job = new TopKJob(this, q, rows, k, outIds, outDistances, options.Filter);
                 if (rows == 1)
                 {
-                    job.RunSingle();
+                    SearchOne(q, k, outIds, outDistances, options.Filter); // the ann-benchmarks path: no allocation
                     return;
                 }
-                int blocks = (rows + QueryBlock - 1) / QueryBlock;
-                int threads = options.ResolveThreads(blocks);
-                if (threads == 1)
-                    for (int b = 0; b < blocks; b++) job.RunBlock(b);
+                var (blockSize, blocks) = PlanBlocks(rows, options);
+                var job = new TopKJob(this, q, rows, blockSize, k, outIds, outDistances, options.Filter);
+                if (blocks == 1)
+                    job.RunBlock(0);
                 else
-                    Parallel.For(0, blocks, new ParallelOptions { MaxDegreeOfParallelism = threads }, job.RunBlock);
+                    Parallel.For(0, blocks, new ParallelOptions { MaxDegreeOfParallelism = options.ResolveThreads(blocks) }, job.RunBlock);
             }
         }
         finally
@@ -194,21 +195,22 @@ public sealed class FlatIndex : VectorIndex
         float[] prepared = queries.ToArray();
         NormalizeForCosine(prepared, nameof(queries));
         var perQuery = new List<(float Key, long Id)>[rows];
-        int blocks = (rows + QueryBlock - 1) / QueryBlock;
+        for (int i = 0; i < rows; i++) perQuery[i] = [];
+        var (blockSize, blocks) = PlanBlocks(rows, options);
         Func<long, bool>? filter = options.Filter;
         bool similarity = Metric.IsSimilarity();
         Parallel.For(0, blocks, new ParallelOptions { MaxDegreeOfParallelism = options.ResolveThreads(blocks) }, block =>
         {
-            int q0 = block * QueryBlock, qn = Math.Min(QueryBlock, rows - q0);
-            for (int i = 0; i < qn; i++) perQuery[q0 + i] = [];
+            int q0 = block * blockSize, qn = Math.Min(blockSize, rows - q0);
             fixed (float* q = &prepared[(long)q0 * Dimension])
             {
-                ForEachTile(q, qn, (dots, t0, tn) =>
+                ForEachGroupTile(q, qn, (dots, first, groupRows, t0, tn) =>
                 {
-                    for (int i = 0; i < qn; i++)
+                    for (int i = 0; i < groupRows; i++)
                     {
-                        float queryNorm = similarity ? 0f : Distance.InnerProduct(prepared.AsSpan((q0 + i) * Dimension, Dimension), prepared.AsSpan((q0 + i) * Dimension, Dimension));
-                        var list = perQuery[q0 + i];
+                        var query = prepared.AsSpan((q0 + first + i) * Dimension, Dimension);
+                        float queryNorm = similarity ? 0f : Distance.InnerProduct(query, query);
+                        var list = perQuery[q0 + first + i];
                         for (int j = 0; j < tn; j++)
                         {
                             float dot = dots[i * TileRows + j];
@@ -311,20 +313,30 @@ public sealed class FlatIndex : VectorIndex
         for (int t = 0; t < Dimension; t++, at += Width) destination[t] = _panels[at];
     }
 
-    private delegate void TileAction(Span<float> dots, int firstRow, int rowCount);
+    private unsafe delegate void GroupTileAction(float* dots, int firstQuery, int queryRows, int firstRow, int rowCount);
 
-    // Computes, tile after tile, the dot products of up to QueryBlock queries with every stored vector:
-    // dots[i · TileRows + j] = q_i · x_(firstRow + j). Padding lanes past the last vector are zero.
-    private unsafe void ForEachTile(float* queries, int queryCount, TileAction action)
+    // Splits a batch into query blocks: large enough that a block amortises each pass over the stored vectors,
+    // and at least one per thread.
+    private static (int BlockSize, int Blocks) PlanBlocks(int rows, SearchOptions options)
+    {
+        int threads = options.ResolveThreads(rows);
+        int blockSize = (rows + threads - 1) / threads;
+        blockSize = Math.Min(MaxQueryBlock, (blockSize + GroupRows - 1) / GroupRows * GroupRows);
+        return (blockSize, (rows + blockSize - 1) / blockSize);
+    }
+
+    // For each tile of TileRows stored vectors, and within it each group of 8 queries, computes
+    // dots[i · TileRows + j] = q_(firstQuery + i) · x_(firstRow + j) and hands the 8 × TileRows block to the action
+    // while it is still in L1. Padding lanes past the last vector are zero.
+    private unsafe void ForEachGroupTile(float* queries, int queryCount, GroupTileAction action)
     {
         int groups = (queryCount + GroupRows - 1) / GroupRows;
         long panelSize = PanelKernel.PanelSize(Dimension);
         float[] packed = ArrayPool<float>.Shared.Rent(groups * GroupRows * Dimension);
-        float[] dots = ArrayPool<float>.Shared.Rent(groups * GroupRows * TileRows);
+        float* dots = stackalloc float[GroupRows * TileRows];
         try
         {
             fixed (float* a = packed)
-            fixed (float* c = dots)
             fixed (float* panels = _panels)
             {
                 for (int g = 0; g < groups; g++)
@@ -333,90 +345,107 @@ public sealed class FlatIndex : VectorIndex
                 {
                     int tn = Math.Min(TileRows, _count - t0);
                     int tilePanels = (tn + Width - 1) / Width;
+                    float* tile = panels + t0 / Width * panelSize;
                     for (int g = 0; g < groups; g++)
+                    {
+                        float* group = a + (long)g * GroupRows * Dimension;
                         for (int p = 0; p < tilePanels; p++)
-                            PanelKernel.GroupTimesPanel(a + (long)g * GroupRows * Dimension, panels + (t0 / Width + p) * panelSize, Dimension, c + g * GroupRows * TileRows + p * Width, TileRows);
-                    action(dots.AsSpan(0, groups * GroupRows * TileRows), t0, tn);
+                            PanelKernel.GroupTimesPanel(group, tile + p * panelSize, Dimension, dots + p * Width, TileRows);
+                        action(dots, g * GroupRows, Math.Min(GroupRows, queryCount - g * GroupRows), t0, tn);
+                    }
                 }
             }
         }
         finally
         {
             ArrayPool<float>.Shared.Return(packed);
-            ArrayPool<float>.Shared.Return(dots);
         }
+    }
+
+    private unsafe void SearchOne(float* query, int k, long* ids, float* distances, Func<long, bool>? filter)
+    {
+        long panelSize = PanelKernel.PanelSize(Dimension);
+        bool similarity = Metric.IsSimilarity();
+        float* dots = stackalloc float[Width];
+        var heap = new TopKHeap(new Span<float>(distances, k), new Span<long>(ids, k));
+        fixed (float* panels = _panels)
+        fixed (float* norms = _norms)
+        fixed (long* storedIds = _ids)
+        {
+            for (int first = 0; first < _count; first += Width)
+            {
+                PanelKernel.QueryTimesPanel(query, panels + first / Width * panelSize, Dimension, dots);
+                Offer(ref heap, dots, norms + first, storedIds + first, Math.Min(Width, _count - first), similarity, filter);
+            }
+        }
+        FinishQuery(heap, query, distances, similarity);
+    }
+
+    // Keys: ‖x‖² − 2q·x for L2 (‖q‖² is added in FinishQuery), −q·x for similarities; smaller is better. Sixteen
+    // keys are compared with the heap's threshold at once; only the few that pass reach the heap.
+    private static unsafe void Offer(ref TopKHeap heap, float* dots, float* norms, long* ids, int count, bool similarity, Func<long, bool>? filter)
+    {
+        float* keys = stackalloc float[16];
+        for (int j = 0; j < count; j += 16)
+        {
+            int lanes = Math.Min(16, count - j);
+            Vector512<float> dot = Vector512.Load(dots + j); // dots rows are TileRows or Width long: always 16 readable lanes
+            Vector512<float> key = similarity ? -dot : Vector512.Load(norms + j) - (dot + dot);
+            ulong pass = Vector512.LessThanOrEqual(key, Vector512.Create(heap.Threshold)).ExtractMostSignificantBits();
+            pass &= (1UL << lanes) - 1;
+            if (pass == 0) continue;
+            key.Store(keys);
+            do
+            {
+                int lane = BitOperations.TrailingZeroCount(pass);
+                pass &= pass - 1;
+                long id = ids[j + lane];
+                if (filter is null || filter(id)) heap.Push(keys[lane], id);
+            }
+            while (pass != 0);
+        }
+    }
+
+    private unsafe void FinishQuery(TopKHeap heap, float* query, float* distances, bool similarity)
+    {
+        int found = heap.SortAndPad();
+        if (similarity)
+        {
+            for (int j = 0; j < found; j++) distances[j] = -distances[j];
+            return;
+        }
+        var q = new ReadOnlySpan<float>(query, Dimension);
+        float queryNorm = Distance.InnerProduct(q, q);
+        for (int j = 0; j < found; j++) distances[j] = Math.Max(0f, distances[j] + queryNorm);
     }
 
     // Holds the raw pointers a parallel block needs; the caller pins them for the whole search. The caller's
     // result rows double as heap storage, so selection allocates nothing.
-    private sealed unsafe class TopKJob(FlatIndex index, float* queries, int rows, int k, long* ids, float* distances, Func<long, bool>? filter)
+    private sealed unsafe class TopKJob(FlatIndex index, float* queries, int rows, int blockSize, int k, long* ids, float* distances, Func<long, bool>? filter)
     {
-        private readonly bool _similarity = index.Metric.IsSimilarity();
-
-        public void RunSingle()
-        {
-            int dimension = index.Dimension;
-            long panelSize = PanelKernel.PanelSize(dimension);
-            float* dots = stackalloc float[Width];
-            var heap = HeapOf(0, 0);
-            fixed (float* panels = index._panels)
-            {
-                for (int p = 0, first = 0; first < index._count; p++, first += Width)
-                {
-                    PanelKernel.QueryTimesPanel(queries, panels + p * panelSize, dimension, dots);
-                    Offer(ref heap, dots, first, Math.Min(Width, index._count - first));
-                }
-            }
-            Finish(heap, 0);
-        }
-
         public void RunBlock(int block)
         {
-            int q0 = block * QueryBlock, qn = Math.Min(QueryBlock, rows - q0);
-            int* counts = stackalloc int[QueryBlock];
-            index.ForEachTile(queries + (long)q0 * index.Dimension, qn, (dots, t0, tn) =>
+            int q0 = block * blockSize, qn = Math.Min(blockSize, rows - q0);
+            bool similarity = index.Metric.IsSimilarity();
+            int* counts = stackalloc int[qn];
+            fixed (float* norms = index._norms)
+            fixed (long* storedIds = index._ids)
             {
-                fixed (float* tile = dots)
+                float* n = norms;
+                long* s = storedIds;
+                index.ForEachGroupTile(queries + (long)q0 * index.Dimension, qn, (dots, first, groupRows, t0, tn) =>
                 {
-                    for (int i = 0; i < qn; i++)
+                    for (int i = 0; i < groupRows; i++)
                     {
-                        var heap = HeapOf(q0 + i, counts[i]);
-                        Offer(ref heap, tile + i * TileRows, t0, tn);
-                        counts[i] = heap.Count;
+                        int query = first + i;
+                        var heap = HeapOf(q0 + query, counts[query]);
+                        Offer(ref heap, dots + i * TileRows, n + t0, s + t0, tn, similarity, filter);
+                        counts[query] = heap.Count;
                     }
-                }
-            });
-            for (int i = 0; i < qn; i++) Finish(HeapOf(q0 + i, counts[i]), q0 + i);
-        }
-
-        // Keys: ‖x‖² − 2q·x for L2 (‖q‖² is added in Finish), −q·x for similarities; smaller is better.
-        private void Offer(ref TopKHeap heap, float* dots, int firstRow, int count)
-        {
-            float[] norms = index._norms;
-            long[] storedIds = index._ids;
-            for (int j = 0; j < count; j++)
-            {
-                float key = _similarity ? -dots[j] : norms[firstRow + j] - 2f * dots[j];
-                if (key > heap.Threshold) continue;
-                long id = storedIds[firstRow + j];
-                if (filter is not null && !filter(id)) continue;
-                heap.Push(key, id);
+                });
             }
-        }
-
-        private void Finish(TopKHeap heap, int query)
-        {
-            int found = heap.SortAndPad();
-            float* d = distances + (long)query * k;
-            if (_similarity)
-            {
-                for (int j = 0; j < found; j++) d[j] = -d[j];
-                return;
-            }
-            int dimension = index.Dimension;
-            var q = new ReadOnlySpan<float>(queries + (long)query * dimension, dimension);
-            float queryNorm = Distance.InnerProduct(q, q);
-            for (int j = 0; j < found; j++) d[j] = Math.Max(0f, d[j] + queryNorm);
+            for (int i = 0; i < qn; i++)
+                index.FinishQuery(HeapOf(q0 + i, counts[i]), queries + (long)(q0 + i) * index.Dimension, distances + (long)(q0 + i) * k, similarity);
         }
 
         private TopKHeap HeapOf(int query, int count) =>

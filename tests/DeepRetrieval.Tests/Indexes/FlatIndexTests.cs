@@ -69,6 +69,29 @@ public class FlatIndexTests
     }
 
     [Fact]
+    public void Search_BatchedAndSingle_AgreeWithBruteForce_ForLargeKWithFilter()
+    {
+        const int d = 24;
+        float[] data = TestData.Clustered(1100, d, 7, 5);
+        float[] queries = TestData.Clustered(20, d, 7, 6);
+        var index = new FlatIndex(d);
+        index.Add(data);
+        var options = new SearchOptions { Filter = id => id % 3 != 0, MaxDegreeOfParallelism = 2 };
+
+        SearchResult batched = index.Search(queries, 300, options);
+
+        long[] keptIds = Enumerable.Range(0, 1100).Where(i => i % 3 != 0).Select(i => (long)i).ToArray();
+        float[] kept = keptIds.SelectMany(i => data.AsSpan((int)i * d, d).ToArray()).ToArray();
+        var (expectedIds, _) = BruteForce(kept, keptIds, queries, d, 300, Metric.L2);
+        for (int q = 0; q < 20; q++)
+        {
+            batched.IdsOf(q).ToArray().Should().BeEquivalentTo(expectedIds.AsSpan(q * 300, 300).ToArray(), "query {0}", q);
+            var single = index.Search(queries.AsSpan(q * d, d), 300, options);
+            single.Ids.Should().Equal(batched.IdsOf(q).ToArray(), "one query alone must give the batch's answer");
+        }
+    }
+
+    [Fact]
     public void Search_MarksMissingNeighbours_WhenKExceedsCount()
     {
         var index = new FlatIndex(2);
