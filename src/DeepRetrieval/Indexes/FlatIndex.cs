@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Numerics;
 using System.Runtime.Intrinsics;
 using DeepRetrieval.Distances;
@@ -30,7 +32,10 @@ public sealed class FlatIndex : VectorIndex
     private const int TilePanels = 8;                 // panels per tile: 256 vectors, kept in L2 across a query block
     private const int TileRows = TilePanels * Width;
 
+    // Panels live on the pinned object heap, starting at a 64-byte boundary (_panelStart floats into the array):
+    // every 512-bit load of a panel row then touches one cache line instead of two.
     private float[] _panels = [];
+    private int _panelStart;
     private float[] _norms = [];
     private long[] _ids = [];
     private readonly Dictionary<long, int> _rowOf = [];
@@ -287,18 +292,32 @@ public sealed class FlatIndex : VectorIndex
         return index;
     }
 
-    private void EnsureCapacity(int rows)
+    private unsafe void EnsureCapacity(int rows)
     {
         if (_ids.Length >= rows) return;
         int capacity = (int)Math.Max(rows, Math.Max(Width, _ids.Length * 2L));
         capacity = (capacity + Width - 1) / Width * Width;
         capacity = (int)Math.Min(capacity, Array.MaxLength / PanelKernel.PanelSize(Dimension) * Width);
-        Array.Resize(ref _panels, (int)(capacity / Width * PanelKernel.PanelSize(Dimension)));
+        long panelFloats = capacity / Width * PanelKernel.PanelSize(Dimension);
+        float[] panels = GC.AllocateArray<float>((int)panelFloats + CacheLineFloats, pinned: true);
+        int start = CacheLineFloats - (int)((nuint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(panels)) % 64 / sizeof(float));
+        start %= CacheLineFloats;
+        if (_panels.Length > 0)
+            _panels.AsSpan(_panelStart, _panels.Length - CacheLineFloats).CopyTo(panels.AsSpan(start));
+        _panels = panels;
+        _panelStart = start;
         Array.Resize(ref _norms, capacity);
         Array.Resize(ref _ids, capacity);
     }
 
-    private long PanelStart(int row) => row / Width * PanelKernel.PanelSize(Dimension) + row % Width;
+    private const int CacheLineFloats = 64 / sizeof(float);
+
+    private long PanelStart(int row) => _panelStart + row / Width * PanelKernel.PanelSize(Dimension) + row % Width;
+
+    private static unsafe float* AlignToCacheLine(float* p) => (float*)(((nuint)p + 63) & ~(nuint)63);
+
+    // The panels never move (pinned object heap), so their address stays valid while the index holds them.
+    private unsafe float* PanelBase => (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_panels)) + _panelStart;
 
     private void WriteRow(int row, ReadOnlySpan<float> values)
     {
@@ -333,12 +352,13 @@ public sealed class FlatIndex : VectorIndex
         int groups = (queryCount + GroupRows - 1) / GroupRows;
         long panelSize = PanelKernel.PanelSize(Dimension);
         float[] packed = ArrayPool<float>.Shared.Rent(groups * GroupRows * Dimension);
-        float* dots = stackalloc float[GroupRows * TileRows];
+        float* unaligned = stackalloc float[GroupRows * TileRows + CacheLineFloats];
+        float* dots = AlignToCacheLine(unaligned);
         try
         {
             fixed (float* a = packed)
-            fixed (float* panels = _panels)
             {
+                float* panels = PanelBase;
                 for (int g = 0; g < groups; g++)
                     PanelKernel.PackGroup(queries + (long)g * GroupRows * Dimension, Math.Min(GroupRows, queryCount - g * GroupRows), Dimension, a + (long)g * GroupRows * Dimension);
                 for (int t0 = 0; t0 < _count; t0 += TileRows)
@@ -368,7 +388,7 @@ public sealed class FlatIndex : VectorIndex
         bool similarity = Metric.IsSimilarity();
         float* dots = stackalloc float[Width];
         var heap = new TopKHeap(new Span<float>(distances, k), new Span<long>(ids, k));
-        fixed (float* panels = _panels)
+        float* panels = PanelBase;
         fixed (float* norms = _norms)
         fixed (long* storedIds = _ids)
         {
