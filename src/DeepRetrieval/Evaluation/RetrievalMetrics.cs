@@ -154,22 +154,7 @@ public static class RetrievalMetrics
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="listLength"/> is not positive or a total is negative.</exception>
     public static double MeanAveragePrecision(ReadOnlySpan<bool> relevance, int listLength, ReadOnlySpan<int> totalRelevant)
     {
-        int queries = EvaluationGuard.RowCount(relevance.Length, listLength, nameof(relevance), nameof(listLength));
-        EvaluationGuard.OnePerQuery(totalRelevant.Length, queries, nameof(totalRelevant));
-        double sum = 0;
-        int evaluated = 0;
-        for (int q = 0; q < queries; q++)
-        {
-            ReadOnlySpan<bool> row = relevance.Slice(q * listLength, listLength);
-            int total = totalRelevant[q];
-            CheckRelevantCount(row, total, q, nameof(totalRelevant));
-            if (total == 0)
-                continue;
-            sum += AveragePrecisionOfRow(row, total);
-            evaluated++;
-        }
-
-        return evaluated == 0 ? double.NaN : sum / evaluated;
+        return MeanOverQueries(relevance, listLength, totalRelevant, nameof(totalRelevant), AveragePrecisionOfRow);
     }
 
     /// <summary>
@@ -194,22 +179,7 @@ public static class RetrievalMetrics
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="listLength"/> is not positive or an R is negative.</exception>
     public static double RPrecision(ReadOnlySpan<bool> relevance, int listLength, ReadOnlySpan<int> relevantCounts)
     {
-        int queries = EvaluationGuard.RowCount(relevance.Length, listLength, nameof(relevance), nameof(listLength));
-        EvaluationGuard.OnePerQuery(relevantCounts.Length, queries, nameof(relevantCounts));
-        double sum = 0;
-        int evaluated = 0;
-        for (int q = 0; q < queries; q++)
-        {
-            ReadOnlySpan<bool> row = relevance.Slice(q * listLength, listLength);
-            int r = relevantCounts[q];
-            CheckRelevantCount(row, r, q, nameof(relevantCounts));
-            if (r == 0)
-                continue;
-            sum += RPrecisionOfRow(row, r);
-            evaluated++;
-        }
-
-        return evaluated == 0 ? double.NaN : sum / evaluated;
+        return MeanOverQueries(relevance, listLength, relevantCounts, nameof(relevantCounts), RPrecisionOfRow);
     }
 
     /// <summary>
@@ -235,18 +205,26 @@ public static class RetrievalMetrics
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="listLength"/> is not positive or an R is negative.</exception>
     public static double MeanAveragePrecisionAtR(ReadOnlySpan<bool> relevance, int listLength, ReadOnlySpan<int> relevantCounts)
     {
+        return MeanOverQueries(relevance, listLength, relevantCounts, nameof(relevantCounts), MapAtROfRow);
+    }
+
+    private delegate double RowMetric(ReadOnlySpan<bool> row, int relevantCount);
+
+    // The mean of a per-row metric over the queries with at least one relevant item (NaN when there are none).
+    private static double MeanOverQueries(ReadOnlySpan<bool> relevance, int listLength, ReadOnlySpan<int> relevantCounts, string countsName, RowMetric metric)
+    {
         int queries = EvaluationGuard.RowCount(relevance.Length, listLength, nameof(relevance), nameof(listLength));
-        EvaluationGuard.OnePerQuery(relevantCounts.Length, queries, nameof(relevantCounts));
+        EvaluationGuard.OnePerQuery(relevantCounts.Length, queries, countsName);
         double sum = 0;
         int evaluated = 0;
         for (int q = 0; q < queries; q++)
         {
             ReadOnlySpan<bool> row = relevance.Slice(q * listLength, listLength);
-            int r = relevantCounts[q];
-            CheckRelevantCount(row, r, q, nameof(relevantCounts));
-            if (r == 0)
+            int count = relevantCounts[q];
+            CheckRelevantCount(row, count, q, countsName);
+            if (count == 0)
                 continue;
-            sum += MapAtROfRow(row, r);
+            sum += metric(row, count);
             evaluated++;
         }
 

@@ -1,4 +1,4 @@
-namespace DeepRetrieval.Data;
+namespace DeepRetrieval;
 
 /// <summary>
 /// A file written through a temporary sibling that <see cref="Commit"/> renames into place, so readers never see
@@ -17,7 +17,7 @@ internal sealed class AtomicFile : IDisposable
         ArgumentException.ThrowIfNullOrEmpty(path);
         _path = Path.GetFullPath(path);
         _tempPath = $"{_path}.{Guid.NewGuid():N}.tmp";
-        _stream = new FileStream(_tempPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, DataStreams.FileBufferSize);
+        _stream = new FileStream(_tempPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
     }
 
     internal Stream Stream => _stream;
