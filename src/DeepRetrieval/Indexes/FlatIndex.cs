@@ -90,8 +90,8 @@ public sealed class FlatIndex : VectorIndex
         }
         long newCount = (long)_count + rows;
         long panelCount = (newCount + Width - 1) / Width;
-        if (panelCount * PanelKernel.PanelSize(Dimension) > Array.MaxLength)
-            throw new InvalidOperationException($"A flat index of dimension {Dimension} holds at most {Array.MaxLength / PanelKernel.PanelSize(Dimension) * Width} vectors.");
+        if (panelCount > MaxPanels)
+            throw new InvalidOperationException($"A flat index of dimension {Dimension} holds at most {MaxPanels * Width} vectors.");
 
         float[] scratch = ArrayPool<float>.Shared.Rent(Dimension);
         try
@@ -297,7 +297,7 @@ public sealed class FlatIndex : VectorIndex
         if (_ids.Length >= rows) return;
         int capacity = (int)Math.Max(rows, Math.Max(Width, _ids.Length * 2L));
         capacity = (capacity + Width - 1) / Width * Width;
-        capacity = (int)Math.Min(capacity, Array.MaxLength / PanelKernel.PanelSize(Dimension) * Width);
+        capacity = (int)Math.Min(capacity, MaxPanels * Width);
         long panelFloats = capacity / Width * PanelKernel.PanelSize(Dimension);
         float[] panels = GC.AllocateArray<float>((int)panelFloats + CacheLineFloats, pinned: true);
         int start = CacheLineFloats - (int)((nuint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(panels)) % 64 / sizeof(float));
@@ -311,6 +311,8 @@ public sealed class FlatIndex : VectorIndex
     }
 
     private const int CacheLineFloats = 64 / sizeof(float);
+
+    private long MaxPanels => (Array.MaxLength - CacheLineFloats) / PanelKernel.PanelSize(Dimension);
 
     private long PanelStart(int row) => _panelStart + row / Width * PanelKernel.PanelSize(Dimension) + row % Width;
 
