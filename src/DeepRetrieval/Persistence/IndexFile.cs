@@ -35,6 +35,7 @@ public static class IndexFile
     private static readonly Dictionary<string, Func<IndexPayloadReader, IVectorIndex>> Loaders = new(StringComparer.Ordinal)
     {
         [FlatIndex.KindName] = FlatIndex.ReadPayload,
+        [HnswIndex.KindName] = HnswIndex.ReadPayload,
     };
 
     /// <summary>Writes <paramref name="index"/> to <paramref name="path"/> atomically (temporary file, flush, rename).</summary>

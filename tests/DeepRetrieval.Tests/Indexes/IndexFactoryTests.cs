@@ -14,8 +14,20 @@ public class IndexFactoryTests
         index.Kind.Should().Be("Flat");
     }
 
+    [Fact]
+    public void Create_HnswWithM_BuildsAGraphIndex()
+    {
+        IVectorIndex index = IndexFactory.Create(8, " HNSW32 ");
+        index.Should().BeOfType<HnswIndex>().Which.M.Should().Be(32);
+        index.Kind.Should().Be("HNSW");
+    }
+
     [Theory]
     [InlineData("", "empty")]
+    [InlineData("HNSW", "HNSW needs its link count M")]
+    [InlineData("HNSWx", "\"HNSWx\"")]
+    [InlineData("HNSW1", "from 2 to 1024")]
+    [InlineData("HNSW16,Flat", "token 2 \"Flat\"")]
     [InlineData("Flat,", "token 2 is empty")]
     [InlineData("Flaat", "token 1 \"Flaat\"")]
     [InlineData("Flat,PQ8", "token 2 \"PQ8\"")]

@@ -1,0 +1,76 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace DeepRetrieval.Indexes;
+
+/// <summary>
+/// Per-thread scratch for graph searches (hnswlib's VisitedListPool): generation-stamped visited marks, so a
+/// query starts by bumping a counter instead of clearing an array, plus the heaps and buffers of a search.
+/// </summary>
+/// <remarks>
+/// A thread takes its context with <see cref="Rent"/> and gives it back with <see cref="Return"/>; a
+/// re-entrant search on the same thread (say from a filter callback) gets a fresh one instead of sharing.
+/// </remarks>
+internal sealed unsafe class HnswSearchContext
+{
+    [ThreadStatic]
+    private static HnswSearchContext? t_cached;
+
+    private ushort[] _visited = [];
+    private ushort* _visitedBase;
+    private ushort _stamp;
+    private float[] _keys = new float[64];
+    private int[] _slots = new int[64];
+    private float[] _repairKeys = new float[64];
+    private int[] _repairSlots = new int[64];
+    private int[] _neighbours = new int[64];
+
+    public HnswHeap Candidates { get; } = new();
+
+    public HnswHeap Top { get; } = new();
+
+    public static HnswSearchContext Rent()
+    {
+        HnswSearchContext? context = t_cached;
+        t_cached = null;
+        return context ?? new HnswSearchContext();
+    }
+
+    public static void Return(HnswSearchContext context) => t_cached = context;
+
+    /// <summary>Starts a search over <paramref name="capacity"/> slots; a slot is visited when its mark equals the stamp.</summary>
+    public ushort* BeginQuery(int capacity, out ushort stamp)
+    {
+        if (_visited.Length < capacity)
+        {
+            // Pinned so the hot loop can index it through a raw pointer.
+            _visited = GC.AllocateArray<ushort>(Math.Max(capacity, _visited.Length * 2), pinned: true);
+            _visitedBase = (ushort*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_visited));
+            _stamp = 0;
+        }
+        if (++_stamp == 0)
+        {
+            // After 65,535 queries the stamps wrap: clear once and start again.
+            Array.Clear(_visited);
+            _stamp = 1;
+        }
+        stamp = _stamp;
+        return _visitedBase;
+    }
+
+    public float[] Keys(int length) => Grow(ref _keys, length);
+
+    public int[] Slots(int length) => Grow(ref _slots, length);
+
+    public float[] RepairKeys(int length) => Grow(ref _repairKeys, length);
+
+    public int[] RepairSlots(int length) => Grow(ref _repairSlots, length);
+
+    public int[] NeighbourBuffer(int length) => Grow(ref _neighbours, length);
+
+    private static T[] Grow<T>(ref T[] array, int length)
+    {
+        if (array.Length < length) array = new T[Math.Max(length, array.Length * 2)];
+        return array;
+    }
+}
