@@ -21,6 +21,9 @@ internal sealed class Options
     public SearchParameterGrid SearchParameters { get; private set; } = SearchParameterGrid.Empty;
     public bool CompareTorch { get; private set; }
 
+    /// <summary>Threads for building the index (0 = all cores).</summary>
+    public int BuildThreads { get; private set; }
+
     /// <summary>Skip the one-query-per-call measurement (qps is then null and recall comes from the batch).</summary>
     public bool BatchOnly { get; private set; }
 
@@ -72,6 +75,7 @@ internal sealed class Options
                 case "--search-params": options.SearchParameters = SearchParameterGrid.Parse(Value()); break;
                 case "--compare-torch": NoValue(); options.CompareTorch = true; break;
                 case "--batch-only": NoValue(); options.BatchOnly = true; break;
+                case "--build-threads": options.BuildThreads = ParseInt(name, Value(), min: 0); break;
                 default:
                     throw new UsageException(arg.StartsWith('-')
                         ? $"Unknown option {name}."

@@ -80,6 +80,9 @@ internal sealed class Runner(BenchDataset data, Options options, TextWriter log)
     private double Build(IVectorIndex index)
     {
         ReadOnlySpan<float> vectors = data.Base.Data;
+        // Graph builds are the only multi-threaded builds so far; --build-threads makes them comparable with
+        // single-threaded peers.
+        if (index is HnswIndex hnsw) hnsw.BuildThreads = options.BuildThreads;
         long start = Stopwatch.GetTimestamp();
         if (!index.IsTrained) index.Train(vectors);
         index.Add(vectors);

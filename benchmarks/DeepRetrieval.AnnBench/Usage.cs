@@ -31,6 +31,7 @@ internal static class Usage
           --runs N                keep the best of N timings (default: 1)
           --compare-torch         also time libtorch's exact search (matmul + topk) on the same data
           --batch-only            skip the one-query-per-call timing (qps is then null)
+          --build-threads N       threads for building the index (default: 0 = all cores)
 
         Output:
           --json FILE             write the result rows as JSON
