@@ -161,14 +161,7 @@ public sealed class FlatIndex : VectorIndex
     /// <inheritdoc />
     protected override unsafe void SearchCore(ReadOnlySpan<float> queries, int rows, int k, Span<long> ids, Span<float> distances, SearchOptions options)
     {
-        float[]? normalized = null;
-        if (Metric == Metric.Cosine)
-        {
-            normalized = ArrayPool<float>.Shared.Rent(queries.Length);
-            queries.CopyTo(normalized);
-            NormalizeForCosine(normalized.AsSpan(0, queries.Length), nameof(queries));
-            queries = normalized.AsSpan(0, queries.Length);
-        }
+        queries = PrepareQueries(queries, out float[]? normalized);
         try
         {
             fixed (float* q = queries)
@@ -190,7 +183,7 @@ public sealed class FlatIndex : VectorIndex
         }
         finally
         {
-            if (normalized is not null) ArrayPool<float>.Shared.Return(normalized);
+            ReturnPooled(normalized);
         }
     }
 

@@ -263,14 +263,7 @@ public sealed class HnswIndex : VectorIndex
     protected override unsafe void SearchCore(ReadOnlySpan<float> queries, int rows, int k, Span<long> ids, Span<float> distances, SearchOptions options)
     {
         int ef = ResolveEf(options);
-        float[]? normalized = null;
-        if (Metric == Metric.Cosine)
-        {
-            normalized = ArrayPool<float>.Shared.Rent(queries.Length);
-            queries.CopyTo(normalized);
-            NormalizeForCosine(normalized.AsSpan(0, queries.Length), nameof(queries));
-            queries = normalized.AsSpan(0, queries.Length);
-        }
+        queries = PrepareQueries(queries, out float[]? normalized);
         try
         {
             Func<long, bool>? filter = options.Filter;
@@ -293,7 +286,7 @@ public sealed class HnswIndex : VectorIndex
         }
         finally
         {
-            if (normalized is not null) ArrayPool<float>.Shared.Return(normalized);
+            ReturnPooled(normalized);
         }
     }
 

@@ -217,6 +217,30 @@ public abstract class VectorIndex : IVectorIndex
         return vectors.Length / Dimension;
     }
 
+    /// <summary>
+    /// For <see cref="Metric.Cosine"/>, copies the queries into a pooled buffer and normalises them; otherwise
+    /// returns them unchanged. Give <paramref name="pooled"/> back with <see cref="ReturnPooled"/>.
+    /// </summary>
+    /// <param name="queries">Validated row-major queries.</param>
+    /// <param name="pooled">The rented buffer, or null when nothing was rented.</param>
+    protected ReadOnlySpan<float> PrepareQueries(ReadOnlySpan<float> queries, out float[]? pooled)
+    {
+        pooled = null;
+        if (Metric != Metric.Cosine) return queries;
+        pooled = ArrayPool<float>.Shared.Rent(queries.Length);
+        Span<float> copy = pooled.AsSpan(0, queries.Length);
+        queries.CopyTo(copy);
+        NormalizeForCosine(copy, nameof(queries));
+        return copy;
+    }
+
+    /// <summary>Returns a buffer rented by <see cref="PrepareQueries"/>.</summary>
+    /// <param name="pooled">The buffer, or null.</param>
+    protected static void ReturnPooled(float[]? pooled)
+    {
+        if (pooled is not null) ArrayPool<float>.Shared.Return(pooled);
+    }
+
     /// <summary>For <see cref="Metric.Cosine"/>, scales each row to unit length in place; rejects zero rows.</summary>
     /// <param name="rows">Row-major vectors to normalise.</param>
     /// <param name="parameterName">Named in the exception message.</param>
