@@ -1,17 +1,19 @@
 using System.Globalization;
+using DeepRetrieval.Quantization;
 
 namespace DeepRetrieval.Indexes;
 
 /// <summary>
 /// Builds an index from a short description string, as Faiss's <c>index_factory</c>: comma-separated tokens
-/// read left to right (transforms, then the index, then refinement). This release knows <c>Flat</c> (exact search)
-/// and <c>HNSW&lt;M&gt;</c> (a graph with M links per node, e.g. <c>HNSW32</c>).
+/// read left to right (transforms, then the index, then refinement). This release knows <c>Flat</c> (exact search),
+/// <c>HNSW&lt;M&gt;</c> (a graph with M links per node, e.g. <c>HNSW32</c>) and <c>SQ8</c>, <c>SQ4</c>, <c>SQfp16</c>
+/// (exhaustive search over scalar-quantized codes; trained).
 /// </summary>
 public static class IndexFactory
 {
     /// <summary>Creates an empty index described by <paramref name="description"/>.</summary>
     /// <param name="dimension">Components per vector.</param>
-    /// <param name="description">For example <c>Flat</c> or <c>HNSW32</c>. Tokens are case-sensitive, as in Faiss.</param>
+    /// <param name="description">For example <c>Flat</c>, <c>HNSW32</c> or <c>SQ8</c>. Tokens are case-sensitive, as in Faiss.</param>
     /// <param name="metric">How vectors are compared.</param>
     /// <exception cref="ArgumentException">The string is empty, or a token is unknown or malformed; the message names the token and its position.</exception>
     public static IVectorIndex Create(int dimension, string description, Metric metric = Metric.L2)
@@ -29,7 +31,7 @@ public static class IndexFactory
         }
 
         IVectorIndex index = CreateBase(dimension, tokens[0], metric)
-            ?? throw Bad(description, 1, tokens[0], "is not a known index kind (known: Flat, HNSW<M>)");
+            ?? throw Bad(description, 1, tokens[0], "is not a known index kind (known: Flat, HNSW<M>, SQ8, SQ4, SQfp16)");
         if (tokens.Length > 1)
             throw Bad(description, 2, tokens[1], $"cannot follow {tokens[0]}, which takes no further encoding or refinement in this release");
         return index;
@@ -39,6 +41,8 @@ public static class IndexFactory
     {
         if (token == FlatIndex.KindName)
             return new FlatIndex(dimension, metric);
+        if (ScalarQuantizerTypes.TryGetValue(token, out ScalarQuantizerType type))
+            return new ScalarQuantizerIndex(dimension, type, metric);
         if (token.StartsWith(HnswIndex.KindName, StringComparison.Ordinal))
         {
             string digits = token[HnswIndex.KindName.Length..];
@@ -48,6 +52,13 @@ public static class IndexFactory
         }
         return null;
     }
+
+    private static readonly Dictionary<string, ScalarQuantizerType> ScalarQuantizerTypes = new(StringComparer.Ordinal)
+    {
+        ["SQ8"] = ScalarQuantizerType.SQ8,
+        ["SQ4"] = ScalarQuantizerType.SQ4,
+        ["SQfp16"] = ScalarQuantizerType.Fp16,
+    };
 
     private static ArgumentException Bad(string description, int position, string token, string problem) =>
         new($"Index description \"{description}\": token {position} \"{token}\" {problem}.", nameof(description));

@@ -23,7 +23,19 @@ public class IndexFactoryTests
     }
 
     [Theory]
+    [InlineData("SQ8", DeepRetrieval.Quantization.ScalarQuantizerType.SQ8)]
+    [InlineData("SQ4", DeepRetrieval.Quantization.ScalarQuantizerType.SQ4)]
+    [InlineData("SQfp16", DeepRetrieval.Quantization.ScalarQuantizerType.Fp16)]
+    public void Create_ScalarQuantizer_BuildsAnUntrainedCodeIndex(string description, DeepRetrieval.Quantization.ScalarQuantizerType type)
+    {
+        IVectorIndex index = IndexFactory.Create(8, description);
+        index.Should().BeOfType<ScalarQuantizerIndex>().Which.Type.Should().Be(type);
+        index.IsTrained.Should().Be(type == DeepRetrieval.Quantization.ScalarQuantizerType.Fp16);
+    }
+
+    [Theory]
     [InlineData("", "empty")]
+    [InlineData("SQ16", "token 1 \"SQ16\"")]
     [InlineData("HNSW", "HNSW needs its link count M")]
     [InlineData("HNSWx", "\"HNSWx\"")]
     [InlineData("HNSW1", "from 2 to 1024")]

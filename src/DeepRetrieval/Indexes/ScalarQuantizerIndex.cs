@@ -1,0 +1,336 @@
+using System.Buffers;
+using DeepRetrieval.Persistence;
+using DeepRetrieval.Quantization;
+
+namespace DeepRetrieval.Indexes;
+
+/// <summary>
+/// Exhaustive search over scalar-quantized codes (Faiss <c>IndexScalarQuantizer</c>): each vector is stored as
+/// <see cref="ScalarQuantizer.CodeSize"/> bytes and every query is compared with every code through the
+/// quantizer's asymmetric distance, so the query itself is never quantized.
+/// </summary>
+/// <remarks>
+/// SQ8 and SQ4 must be trained before vectors are added (and so an untrained index, being empty, answers every
+/// search with missing neighbours); Fp16 is ready at once. Retraining is refused once vectors are stored. Reported distances are those to
+/// the decoded vectors. Equal distances are ordered by ascending id; searching for more neighbours than are
+/// stored pads with id −1 and distance NaN. Removing moves the last code into the hole. For
+/// <see cref="Metric.Cosine"/> vectors and queries are normalised and compared by inner product. Searches may run
+/// concurrently with each other; training, adds and removes must not overlap anything else.
+/// </remarks>
+public sealed class ScalarQuantizerIndex : VectorIndex
+{
+    /// <summary>The kind name used by the factory and the index file.</summary>
+    internal const string KindName = "SQ";
+
+    private const int DictionaryEntryBytes = 24; // key, value, hash code, next link
+
+    private ScalarQuantizer _quantizer;
+    private byte[] _codes = [];
+    private long[] _ids = [];
+    private readonly Dictionary<long, int> _rowOf = [];
+    private int _count;
+
+    /// <summary>Creates an empty index.</summary>
+    /// <param name="dimension">Components per vector.</param>
+    /// <param name="type">How each component is stored.</param>
+    /// <param name="metric">How vectors are compared.</param>
+    public ScalarQuantizerIndex(int dimension, ScalarQuantizerType type, Metric metric = Metric.L2) : base(dimension, metric)
+    {
+        _quantizer = new ScalarQuantizer(dimension, type);
+    }
+
+    /// <summary>How each component is stored.</summary>
+    public ScalarQuantizerType Type => _quantizer.Type;
+
+    /// <summary>Bytes per stored vector code.</summary>
+    public int CodeSize => _quantizer.CodeSize;
+
+    /// <inheritdoc />
+    public override long Count => _count;
+
+    /// <inheritdoc />
+    public override string Kind => KindName;
+
+    /// <inheritdoc />
+    public override bool IsTrained => _quantizer.IsTrained;
+
+    /// <inheritdoc />
+    public override long MemoryUsageBytes =>
+        _codes.LongLength + _ids.LongLength * sizeof(long) + (long)_rowOf.Count * DictionaryEntryBytes;
+
+    /// <summary>True when <paramref name="id"/> is stored.</summary>
+    /// <param name="id">The id.</param>
+    public bool Contains(long id) => _rowOf.ContainsKey(id);
+
+    /// <summary>Decodes the stored vector of <paramref name="id"/>, as Faiss's <c>reconstruct</c>.</summary>
+    /// <param name="id">A stored id.</param>
+    /// <param name="destination">Receives <see cref="VectorIndex.Dimension"/> values.</param>
+    /// <exception cref="KeyNotFoundException">The id is not stored.</exception>
+    public void Reconstruct(long id, Span<float> destination)
+    {
+        if (destination.Length != Dimension)
+            throw new ArgumentException($"The destination must hold {Dimension} values; got {destination.Length}.", nameof(destination));
+        if (!_rowOf.TryGetValue(id, out int row))
+            throw new KeyNotFoundException($"Id {id} is not in the index.");
+        _quantizer.DecodeRow(CodeOf(row), destination);
+    }
+
+    /// <inheritdoc />
+    protected override void TrainCore(ReadOnlySpan<float> vectors, int rows)
+    {
+        if (Type == ScalarQuantizerType.Fp16) return;
+        if (_count > 0)
+            throw new InvalidOperationException($"The {Type} index already holds {_count} vectors encoded with the current ranges; retraining would invalidate them. Create a new index instead.");
+        if (Metric != Metric.Cosine)
+        {
+            _quantizer.Train(vectors);
+            return;
+        }
+        // Stored cosine vectors are unit length, so the ranges must be learnt on unit vectors too.
+        float[] normalized = vectors.ToArray();
+        NormalizeForCosine(normalized, nameof(vectors));
+        _quantizer.Train(normalized);
+    }
+
+    /// <inheritdoc />
+    protected override void AddCore(ReadOnlySpan<float> vectors, ReadOnlySpan<long> ids, int rows)
+    {
+        var seen = new HashSet<long>(rows);
+        foreach (long id in ids)
+        {
+            if (!seen.Add(id)) throw new ArgumentException($"Id {id} appears twice in the batch; ids must be unique.", nameof(ids));
+            if (_rowOf.ContainsKey(id)) throw new ArgumentException($"Id {id} is already in the index; remove it first to replace its vector.", nameof(ids));
+        }
+        int codeSize = CodeSize;
+        long newCount = (long)_count + rows;
+        if (newCount * codeSize > Array.MaxLength)
+            throw new InvalidOperationException($"A {Type} index of dimension {Dimension} holds at most {Array.MaxLength / codeSize} vectors.");
+
+        float[] scratch = ArrayPool<float>.Shared.Rent(Dimension);
+        try
+        {
+            Span<float> row = scratch.AsSpan(0, Dimension);
+            if (Metric == Metric.Cosine)
+            {
+                // Check every row before changing anything, so a zero vector leaves the index as it was.
+                for (int r = 0; r < rows; r++)
+                {
+                    vectors.Slice(r * Dimension, Dimension).CopyTo(row);
+                    NormalizeForCosine(row, nameof(vectors));
+                }
+            }
+            EnsureCapacity((int)newCount);
+            for (int r = 0; r < rows; r++)
+            {
+                vectors.Slice(r * Dimension, Dimension).CopyTo(row);
+                NormalizeForCosine(row, nameof(vectors));
+                _quantizer.EncodeRow(row, _codes.AsSpan(_count * codeSize, codeSize));
+                _ids[_count] = ids[r];
+                _rowOf[ids[r]] = _count;
+                _count++;
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(scratch);
+        }
+    }
+
+    /// <inheritdoc />
+    protected override int RemoveCore(ReadOnlySpan<long> ids)
+    {
+        foreach (long id in ids)
+            if (!_rowOf.ContainsKey(id))
+                throw new KeyNotFoundException($"Id {id} is not in the index; nothing was removed.");
+        int codeSize = CodeSize;
+        int removed = 0;
+        foreach (long id in ids)
+        {
+            if (!_rowOf.Remove(id, out int row)) continue; // listed twice
+            int last = _count - 1;
+            if (row != last)
+            {
+                _codes.AsSpan(last * codeSize, codeSize).CopyTo(_codes.AsSpan(row * codeSize, codeSize));
+                _ids[row] = _ids[last];
+                _rowOf[_ids[row]] = row;
+            }
+            _count--;
+            removed++;
+        }
+        return removed;
+    }
+
+    /// <inheritdoc />
+    protected override void SearchCore(ReadOnlySpan<float> queries, int rows, int k, Span<long> ids, Span<float> distances, SearchOptions options)
+    {
+        Func<long, bool>? filter = options.Filter;
+        int threads = options.ResolveThreads(rows);
+        if (rows == 1 || threads == 1)
+        {
+            // Single queries run on the calling thread straight from the caller's spans: no allocation but the heap.
+            float[]? pooled = null;
+            try
+            {
+                ReadOnlySpan<float> prepared = PrepareQueries(queries, out pooled);
+                for (int q = 0; q < rows; q++)
+                    SearchOne(prepared.Slice(q * Dimension, Dimension), ids.Slice(q * k, k), distances.Slice(q * k, k), filter);
+            }
+            finally
+            {
+                ReturnPooled(pooled);
+            }
+            return;
+        }
+
+        // Parallel bodies cannot capture spans, so the batch goes through arrays and is copied back.
+        float[] batch = queries.ToArray();
+        NormalizeForCosine(batch, nameof(queries));
+        var outIds = new long[ids.Length];
+        var outDistances = new float[distances.Length];
+        Parallel.For(0, rows, new ParallelOptions { MaxDegreeOfParallelism = threads }, q =>
+            SearchOne(batch.AsSpan(q * Dimension, Dimension), outIds.AsSpan(q * k, k), outDistances.AsSpan(q * k, k), filter));
+        outIds.CopyTo(ids);
+        outDistances.CopyTo(distances);
+    }
+
+    /// <inheritdoc />
+    protected override RangeSearchResult RangeSearchCore(ReadOnlySpan<float> queries, int rows, float radius, SearchOptions options)
+    {
+        float[] prepared = queries.ToArray();
+        NormalizeForCosine(prepared, nameof(queries));
+        Func<long, bool>? filter = options.Filter;
+        bool similarity = Metric.IsSimilarity();
+        int codeSize = CodeSize;
+        var perQuery = new List<(float Key, long Id)>[rows];
+        Parallel.For(0, rows, new ParallelOptions { MaxDegreeOfParallelism = options.ResolveThreads(rows) }, q =>
+        {
+            ReadOnlySpan<float> query = prepared.AsSpan(q * Dimension, Dimension);
+            var list = new List<(float Key, long Id)>();
+            for (int r = 0; r < _count; r++)
+            {
+                ReadOnlySpan<byte> code = _codes.AsSpan(r * codeSize, codeSize);
+                long id = _ids[r];
+                // Stored keys are what results sort by: the distance, or the negated similarity.
+                if (similarity)
+                {
+                    float value = _quantizer.InnerProductUnchecked(query, code);
+                    if (value > radius && (filter is null || filter(id))) list.Add((-value, id));
+                }
+                else
+                {
+                    float value = _quantizer.SquaredL2Unchecked(query, code);
+                    if (value < radius && (filter is null || filter(id))) list.Add((value, id));
+                }
+            }
+            list.Sort();
+            perQuery[q] = list;
+        });
+
+        var offsets = new long[rows + 1];
+        for (int i = 0; i < rows; i++) offsets[i + 1] = offsets[i] + perQuery[i].Count;
+        var resultIds = new long[offsets[rows]];
+        var resultDistances = new float[offsets[rows]];
+        for (int i = 0; i < rows; i++)
+        {
+            var list = perQuery[i];
+            int o = (int)offsets[i];
+            for (int j = 0; j < list.Count; j++)
+            {
+                resultIds[o + j] = list[j].Id;
+                resultDistances[o + j] = similarity ? -list[j].Key : list[j].Key;
+            }
+        }
+        return new RangeSearchResult(offsets, resultIds, resultDistances);
+    }
+
+    /// <inheritdoc />
+    protected override void WritePayload(IndexPayloadWriter writer)
+    {
+        if (!IsTrained)
+            throw new InvalidOperationException($"The {Type} index must be trained before it is saved; call Train first.");
+        writer.WriteInt32(Dimension);
+        writer.WriteInt32((int)Metric);
+        _quantizer.WriteTo(writer);
+        writer.WriteInt64(_count);
+        writer.WriteInt64(NextId);
+        writer.WriteSpan<long>(_ids.AsSpan(0, _count));
+        writer.WriteSpan<byte>(_codes.AsSpan(0, _count * CodeSize));
+    }
+
+    internal static ScalarQuantizerIndex ReadPayload(IndexPayloadReader reader)
+    {
+        int dimension = reader.ReadInt32("dimension", 1, 1 << 20);
+        var metric = (Metric)reader.ReadInt32("metric", 0, (int)Metric.Cosine);
+        ScalarQuantizer quantizer = ScalarQuantizer.ReadFrom(reader, dimension);
+        int codeSize = quantizer.CodeSize;
+        long count = reader.ReadInt64("count", 0, Array.MaxLength / codeSize);
+        long nextId = reader.ReadInt64("next id", 0, long.MaxValue);
+        long[] ids = reader.ReadArray<long>(count, "ids");
+        byte[] codes = reader.ReadArray<byte>(count * codeSize, "codes");
+
+        var index = new ScalarQuantizerIndex(dimension, quantizer.Type, metric) { _quantizer = quantizer };
+        index.EnsureCapacity((int)count);
+        for (int r = 0; r < count; r++)
+        {
+            long id = ids[r];
+            if (id < 0 || id >= nextId) throw reader.Corrupt($"id {id} is negative or not below the next id {nextId}");
+            if (!index._rowOf.TryAdd(id, r)) throw reader.Corrupt($"id {id} appears twice");
+            index._ids[r] = id;
+        }
+        CheckCodes(reader, quantizer, codes, dimension);
+        codes.CopyTo(index._codes, 0);
+        index._count = (int)count;
+        index.NextId = nextId;
+        return index;
+    }
+
+    // Codes this index writes never hold a set padding nibble or a non-finite half, so either means corruption.
+    private static void CheckCodes(IndexPayloadReader reader, ScalarQuantizer quantizer, byte[] codes, int dimension)
+    {
+        int codeSize = quantizer.CodeSize;
+        if (quantizer.Type == ScalarQuantizerType.SQ4 && dimension % 2 == 1)
+        {
+            for (int at = codeSize - 1; at < codes.Length; at += codeSize)
+                if (codes[at] >> 4 != 0) throw reader.Corrupt($"code {at / codeSize} has a non-zero padding nibble");
+        }
+        else if (quantizer.Type == ScalarQuantizerType.Fp16)
+        {
+            for (int at = 0; at + 1 < codes.Length; at += 2)
+            {
+                Half h = BitConverter.UInt16BitsToHalf((ushort)(codes[at] | codes[at + 1] << 8));
+                if (!Half.IsFinite(h)) throw reader.Corrupt($"code {at / codeSize} holds a non-finite half");
+            }
+        }
+    }
+
+    private void SearchOne(ReadOnlySpan<float> query, Span<long> ids, Span<float> distances, Func<long, bool>? filter)
+    {
+        bool similarity = Metric.IsSimilarity();
+        int codeSize = CodeSize;
+        var heap = new TopKHeap(distances, ids);
+        ReadOnlySpan<byte> codes = _codes.AsSpan(0, _count * codeSize);
+        for (int r = 0; r < _count; r++)
+        {
+            ReadOnlySpan<byte> code = codes.Slice(r * codeSize, codeSize);
+            // Keys are distances, or negated similarities: smaller is always better.
+            float key = similarity ? -_quantizer.InnerProductUnchecked(query, code) : _quantizer.SquaredL2Unchecked(query, code);
+            if (key > heap.Threshold) continue;
+            long id = _ids[r];
+            if (filter is null || filter(id)) heap.Push(key, id);
+        }
+        int found = heap.SortAndPad();
+        if (similarity)
+            for (int j = 0; j < found; j++) distances[j] = -distances[j];
+    }
+
+    private ReadOnlySpan<byte> CodeOf(int row) => _codes.AsSpan(row * CodeSize, CodeSize);
+
+    private void EnsureCapacity(int rows)
+    {
+        if (_ids.Length >= rows) return;
+        // Grow to exactly what a first batch needs, doubling after that so repeated small adds stay amortised.
+        int capacity = _ids.Length == 0 ? rows : (int)Math.Max(rows, Math.Min(_ids.Length * 2L, Array.MaxLength / CodeSize));
+        Array.Resize(ref _codes, capacity * CodeSize);
+        Array.Resize(ref _ids, capacity);
+    }
+}
