@@ -37,9 +37,7 @@ public sealed class FlatIndex : VectorIndex
     private float[] _panels = [];
     private int _panelStart;
     private float[] _norms = [];
-    private long[] _ids = [];
-    private readonly Dictionary<long, int> _rowOf = [];
-    private int _count;
+    private readonly RowIds _rows = new();
 
     /// <summary>Creates an empty exact index.</summary>
     /// <param name="dimension">Components per vector.</param>
@@ -47,19 +45,18 @@ public sealed class FlatIndex : VectorIndex
     public FlatIndex(int dimension, Metric metric = Metric.L2) : base(dimension, metric) { }
 
     /// <inheritdoc />
-    public override long Count => _count;
+    public override long Count => _rows.Count;
 
     /// <inheritdoc />
     public override string Kind => KindName;
 
     /// <inheritdoc />
     public override long MemoryUsageBytes =>
-        (long)_panels.Length * sizeof(float) + (long)_norms.Length * sizeof(float) + (long)_ids.Length * sizeof(long)
-        + _rowOf.Count * 24L; // dictionary entry: key, value, hash code, next link
+        (long)_panels.Length * sizeof(float) + (long)_norms.Length * sizeof(float) + _rows.MemoryUsageBytes;
 
     /// <summary>True when <paramref name="id"/> is stored.</summary>
     /// <param name="id">The id.</param>
-    public bool Contains(long id) => _rowOf.ContainsKey(id);
+    public bool Contains(long id) => _rows.Contains(id);
 
     /// <summary>Copies the stored vector of <paramref name="id"/> (unit length for <see cref="Metric.Cosine"/>), as Faiss's <c>reconstruct</c>.</summary>
     /// <param name="id">A stored id.</param>
@@ -69,7 +66,7 @@ public sealed class FlatIndex : VectorIndex
     {
         if (destination.Length != Dimension)
             throw new ArgumentException($"The destination must hold {Dimension} values; got {destination.Length}.", nameof(destination));
-        if (!_rowOf.TryGetValue(id, out int row))
+        if (!_rows.TryGetRow(id, out int row))
             throw new KeyNotFoundException($"Id {id} is not in the index.");
         ReadRow(row, destination);
     }
@@ -82,13 +79,8 @@ public sealed class FlatIndex : VectorIndex
     // them again would change their last bits and so the results.
     private void AddRows(ReadOnlySpan<float> vectors, ReadOnlySpan<long> ids, int rows, bool normalize)
     {
-        var seen = new HashSet<long>(rows);
-        foreach (long id in ids)
-        {
-            if (!seen.Add(id)) throw new ArgumentException($"Id {id} appears twice in the batch; ids must be unique.", nameof(ids));
-            if (_rowOf.ContainsKey(id)) throw new ArgumentException($"Id {id} is already in the index; remove it first to replace its vector.", nameof(ids));
-        }
-        long newCount = (long)_count + rows;
+        _rows.CheckNew(ids, nameof(ids));
+        long newCount = (long)_rows.Count + rows;
         long panelCount = (newCount + Width - 1) / Width;
         if (panelCount > MaxPanels)
             throw new InvalidOperationException($"A flat index of dimension {Dimension} holds at most {MaxPanels * Width} vectors.");
@@ -111,10 +103,7 @@ public sealed class FlatIndex : VectorIndex
             {
                 vectors.Slice(r * Dimension, Dimension).CopyTo(row);
                 if (normalize) NormalizeForCosine(row, nameof(vectors));
-                WriteRow(_count, row);
-                _ids[_count] = ids[r];
-                _rowOf[ids[r]] = _count;
-                _count++;
+                WriteRow(_rows.Append(ids[r]), row);
             }
         }
         finally
@@ -126,9 +115,7 @@ public sealed class FlatIndex : VectorIndex
     /// <inheritdoc />
     protected override int RemoveCore(ReadOnlySpan<long> ids)
     {
-        foreach (long id in ids)
-            if (!_rowOf.ContainsKey(id))
-                throw new KeyNotFoundException($"Id {id} is not in the index; nothing was removed.");
+        _rows.CheckPresent(ids);
         float[] scratch = ArrayPool<float>.Shared.Rent(Dimension);
         try
         {
@@ -136,18 +123,14 @@ public sealed class FlatIndex : VectorIndex
             int removed = 0;
             foreach (long id in ids)
             {
-                if (!_rowOf.Remove(id, out int row)) continue; // listed twice
-                int last = _count - 1;
+                if (!_rows.Remove(id, out int row, out int last)) continue; // listed twice
                 if (row != last)
                 {
                     ReadRow(last, moved);
                     WriteRow(row, moved);
-                    _ids[row] = _ids[last];
-                    _rowOf[_ids[row]] = row;
                 }
                 moved.Clear();
                 WriteRow(last, moved); // padding lanes stay zero
-                _count--;
                 removed++;
             }
             return removed;
@@ -215,7 +198,7 @@ public sealed class FlatIndex : VectorIndex
                             // Stored keys are what top-k sorts by: the distance, or the negated similarity.
                             float key = similarity ? -dot : Math.Max(0f, queryNorm + _norms[t0 + j] - 2f * dot);
                             bool inside = similarity ? dot > radius : key < radius;
-                            long id = _ids[t0 + j];
+                            long id = _rows.Ids[t0 + j];
                             if (inside && (filter is null || filter(id))) list.Add((key, id));
                         }
                     }
@@ -247,11 +230,11 @@ public sealed class FlatIndex : VectorIndex
         // Row-major on disk, whatever the in-memory layout.
         writer.WriteInt32(Dimension);
         writer.WriteInt32((int)Metric);
-        writer.WriteInt64(_count);
+        writer.WriteInt64(_rows.Count);
         writer.WriteInt64(NextId);
-        writer.WriteSpan<long>(_ids.AsSpan(0, _count));
+        writer.WriteSpan<long>(_rows.Ids.AsSpan(0, _rows.Count));
         var row = new float[Dimension];
-        for (int r = 0; r < _count; r++)
+        for (int r = 0; r < _rows.Count; r++)
         {
             ReadRow(r, row);
             writer.WriteSpan<float>(row);
@@ -287,8 +270,8 @@ public sealed class FlatIndex : VectorIndex
 
     private unsafe void EnsureCapacity(int rows)
     {
-        if (_ids.Length >= rows) return;
-        int capacity = (int)Math.Max(rows, Math.Max(Width, _ids.Length * 2L));
+        if (_rows.Capacity >= rows) return;
+        int capacity = (int)Math.Max(rows, Math.Max(Width, _rows.Capacity * 2L));
         capacity = (capacity + Width - 1) / Width * Width;
         capacity = (int)Math.Min(capacity, MaxPanels * Width);
         long panelFloats = capacity / Width * PanelKernel.PanelSize(Dimension);
@@ -300,7 +283,7 @@ public sealed class FlatIndex : VectorIndex
         _panels = panels;
         _panelStart = start;
         Array.Resize(ref _norms, capacity);
-        Array.Resize(ref _ids, capacity);
+        _rows.Resize(capacity);
     }
 
     private const int CacheLineFloats = 64 / sizeof(float);
@@ -356,9 +339,9 @@ public sealed class FlatIndex : VectorIndex
                 float* panels = PanelBase;
                 for (int g = 0; g < groups; g++)
                     PanelKernel.PackGroup(queries + (long)g * GroupRows * Dimension, Math.Min(GroupRows, queryCount - g * GroupRows), Dimension, a + (long)g * GroupRows * Dimension);
-                for (int t0 = 0; t0 < _count; t0 += TileRows)
+                for (int t0 = 0; t0 < _rows.Count; t0 += TileRows)
                 {
-                    int tn = Math.Min(TileRows, _count - t0);
+                    int tn = Math.Min(TileRows, _rows.Count - t0);
                     int tilePanels = (tn + Width - 1) / Width;
                     float* tile = panels + t0 / Width * panelSize;
                     for (int g = 0; g < groups; g++)
@@ -385,12 +368,12 @@ public sealed class FlatIndex : VectorIndex
         var heap = new TopKHeap(new Span<float>(distances, k), new Span<long>(ids, k));
         float* panels = PanelBase;
         fixed (float* norms = _norms)
-        fixed (long* storedIds = _ids)
+        fixed (long* storedIds = _rows.Ids)
         {
-            for (int first = 0; first < _count; first += Width)
+            for (int first = 0; first < _rows.Count; first += Width)
             {
                 PanelKernel.QueryTimesPanel(query, panels + first / Width * panelSize, Dimension, dots);
-                Offer(ref heap, dots, norms + first, storedIds + first, Math.Min(Width, _count - first), similarity, filter);
+                Offer(ref heap, dots, norms + first, storedIds + first, Math.Min(Width, _rows.Count - first), similarity, filter);
             }
         }
         FinishQuery(heap, query, distances, similarity);
@@ -444,7 +427,7 @@ public sealed class FlatIndex : VectorIndex
             bool similarity = index.Metric.IsSimilarity();
             int* counts = stackalloc int[qn];
             fixed (float* norms = index._norms)
-            fixed (long* storedIds = index._ids)
+            fixed (long* storedIds = index._rows.Ids)
             {
                 float* n = norms;
                 long* s = storedIds;

@@ -22,13 +22,9 @@ public sealed class ScalarQuantizerIndex : VectorIndex
     /// <summary>The kind name used by the factory and the index file.</summary>
     internal const string KindName = "SQ";
 
-    private const int DictionaryEntryBytes = 24; // key, value, hash code, next link
-
     private ScalarQuantizer _quantizer;
     private byte[] _codes = [];
-    private long[] _ids = [];
-    private readonly Dictionary<long, int> _rowOf = [];
-    private int _count;
+    private readonly RowIds _rows = new();
 
     /// <summary>Creates an empty index.</summary>
     /// <param name="dimension">Components per vector.</param>
@@ -46,7 +42,7 @@ public sealed class ScalarQuantizerIndex : VectorIndex
     public int CodeSize => _quantizer.CodeSize;
 
     /// <inheritdoc />
-    public override long Count => _count;
+    public override long Count => _rows.Count;
 
     /// <inheritdoc />
     public override string Kind => KindName;
@@ -56,11 +52,11 @@ public sealed class ScalarQuantizerIndex : VectorIndex
 
     /// <inheritdoc />
     public override long MemoryUsageBytes =>
-        _codes.LongLength + _ids.LongLength * sizeof(long) + (long)_rowOf.Count * DictionaryEntryBytes;
+        _codes.LongLength + _rows.MemoryUsageBytes;
 
     /// <summary>True when <paramref name="id"/> is stored.</summary>
     /// <param name="id">The id.</param>
-    public bool Contains(long id) => _rowOf.ContainsKey(id);
+    public bool Contains(long id) => _rows.Contains(id);
 
     /// <summary>Decodes the stored vector of <paramref name="id"/>, as Faiss's <c>reconstruct</c>.</summary>
     /// <param name="id">A stored id.</param>
@@ -70,7 +66,7 @@ public sealed class ScalarQuantizerIndex : VectorIndex
     {
         if (destination.Length != Dimension)
             throw new ArgumentException($"The destination must hold {Dimension} values; got {destination.Length}.", nameof(destination));
-        if (!_rowOf.TryGetValue(id, out int row))
+        if (!_rows.TryGetRow(id, out int row))
             throw new KeyNotFoundException($"Id {id} is not in the index.");
         _quantizer.DecodeRow(CodeOf(row), destination);
     }
@@ -79,8 +75,8 @@ public sealed class ScalarQuantizerIndex : VectorIndex
     protected override void TrainCore(ReadOnlySpan<float> vectors, int rows)
     {
         if (Type == ScalarQuantizerType.Fp16) return;
-        if (_count > 0)
-            throw new InvalidOperationException($"The {Type} index already holds {_count} vectors encoded with the current ranges; retraining would invalidate them. Create a new index instead.");
+        if (_rows.Count > 0)
+            throw new InvalidOperationException($"The {Type} index already holds {_rows.Count} vectors encoded with the current ranges; retraining would invalidate them. Create a new index instead.");
         if (Metric != Metric.Cosine)
         {
             _quantizer.Train(vectors);
@@ -95,14 +91,9 @@ public sealed class ScalarQuantizerIndex : VectorIndex
     /// <inheritdoc />
     protected override void AddCore(ReadOnlySpan<float> vectors, ReadOnlySpan<long> ids, int rows)
     {
-        var seen = new HashSet<long>(rows);
-        foreach (long id in ids)
-        {
-            if (!seen.Add(id)) throw new ArgumentException($"Id {id} appears twice in the batch; ids must be unique.", nameof(ids));
-            if (_rowOf.ContainsKey(id)) throw new ArgumentException($"Id {id} is already in the index; remove it first to replace its vector.", nameof(ids));
-        }
+        _rows.CheckNew(ids, nameof(ids));
         int codeSize = CodeSize;
-        long newCount = (long)_count + rows;
+        long newCount = (long)_rows.Count + rows;
         if (newCount * codeSize > Array.MaxLength)
             throw new InvalidOperationException($"A {Type} index of dimension {Dimension} holds at most {Array.MaxLength / codeSize} vectors.");
 
@@ -124,10 +115,7 @@ public sealed class ScalarQuantizerIndex : VectorIndex
             {
                 vectors.Slice(r * Dimension, Dimension).CopyTo(row);
                 NormalizeForCosine(row, nameof(vectors));
-                _quantizer.EncodeRow(row, _codes.AsSpan(_count * codeSize, codeSize));
-                _ids[_count] = ids[r];
-                _rowOf[ids[r]] = _count;
-                _count++;
+                _quantizer.EncodeRow(row, _codes.AsSpan(_rows.Append(ids[r]) * codeSize, codeSize));
             }
         }
         finally
@@ -139,22 +127,14 @@ public sealed class ScalarQuantizerIndex : VectorIndex
     /// <inheritdoc />
     protected override int RemoveCore(ReadOnlySpan<long> ids)
     {
-        foreach (long id in ids)
-            if (!_rowOf.ContainsKey(id))
-                throw new KeyNotFoundException($"Id {id} is not in the index; nothing was removed.");
+        _rows.CheckPresent(ids);
         int codeSize = CodeSize;
         int removed = 0;
         foreach (long id in ids)
         {
-            if (!_rowOf.Remove(id, out int row)) continue; // listed twice
-            int last = _count - 1;
+            if (!_rows.Remove(id, out int row, out int last)) continue; // listed twice
             if (row != last)
-            {
                 _codes.AsSpan(last * codeSize, codeSize).CopyTo(_codes.AsSpan(row * codeSize, codeSize));
-                _ids[row] = _ids[last];
-                _rowOf[_ids[row]] = row;
-            }
-            _count--;
             removed++;
         }
         return removed;
@@ -206,10 +186,10 @@ public sealed class ScalarQuantizerIndex : VectorIndex
         {
             ReadOnlySpan<float> query = prepared.AsSpan(q * Dimension, Dimension);
             var list = new List<(float Key, long Id)>();
-            for (int r = 0; r < _count; r++)
+            for (int r = 0; r < _rows.Count; r++)
             {
                 ReadOnlySpan<byte> code = _codes.AsSpan(r * codeSize, codeSize);
-                long id = _ids[r];
+                long id = _rows.Ids[r];
                 // Stored keys are what results sort by: the distance, or the negated similarity.
                 if (similarity)
                 {
@@ -251,10 +231,10 @@ public sealed class ScalarQuantizerIndex : VectorIndex
         writer.WriteInt32(Dimension);
         writer.WriteInt32((int)Metric);
         _quantizer.WriteTo(writer);
-        writer.WriteInt64(_count);
+        writer.WriteInt64(_rows.Count);
         writer.WriteInt64(NextId);
-        writer.WriteSpan<long>(_ids.AsSpan(0, _count));
-        writer.WriteSpan<byte>(_codes.AsSpan(0, _count * CodeSize));
+        writer.WriteSpan<long>(_rows.Ids.AsSpan(0, _rows.Count));
+        writer.WriteSpan<byte>(_codes.AsSpan(0, _rows.Count * CodeSize));
     }
 
     internal static ScalarQuantizerIndex ReadPayload(IndexPayloadReader reader)
@@ -269,17 +249,20 @@ public sealed class ScalarQuantizerIndex : VectorIndex
         byte[] codes = reader.ReadArray<byte>(count * codeSize, "codes");
 
         var index = new ScalarQuantizerIndex(dimension, quantizer.Type, metric) { _quantizer = quantizer };
-        index.EnsureCapacity((int)count);
-        for (int r = 0; r < count; r++)
-        {
-            long id = ids[r];
+        foreach (long id in ids)
             if (id < 0 || id >= nextId) throw reader.Corrupt($"id {id} is negative or not below the next id {nextId}");
-            if (!index._rowOf.TryAdd(id, r)) throw reader.Corrupt($"id {id} appears twice");
-            index._ids[r] = id;
+        try
+        {
+            index._rows.CheckNew(ids, nameof(ids));
+        }
+        catch (ArgumentException e)
+        {
+            throw reader.Corrupt(e.Message);
         }
         CheckCodes(reader, quantizer, codes, dimension);
+        index.EnsureCapacity((int)count);
+        foreach (long id in ids) index._rows.Append(id);
         codes.CopyTo(index._codes, 0);
-        index._count = (int)count;
         index.NextId = nextId;
         return index;
     }
@@ -308,14 +291,14 @@ public sealed class ScalarQuantizerIndex : VectorIndex
         bool similarity = Metric.IsSimilarity();
         int codeSize = CodeSize;
         var heap = new TopKHeap(distances, ids);
-        ReadOnlySpan<byte> codes = _codes.AsSpan(0, _count * codeSize);
-        for (int r = 0; r < _count; r++)
+        ReadOnlySpan<byte> codes = _codes.AsSpan(0, _rows.Count * codeSize);
+        for (int r = 0; r < _rows.Count; r++)
         {
             ReadOnlySpan<byte> code = codes.Slice(r * codeSize, codeSize);
             // Keys are distances, or negated similarities: smaller is always better.
             float key = similarity ? -_quantizer.InnerProductUnchecked(query, code) : _quantizer.SquaredL2Unchecked(query, code);
             if (key > heap.Threshold) continue;
-            long id = _ids[r];
+            long id = _rows.Ids[r];
             if (filter is null || filter(id)) heap.Push(key, id);
         }
         int found = heap.SortAndPad();
@@ -327,10 +310,10 @@ public sealed class ScalarQuantizerIndex : VectorIndex
 
     private void EnsureCapacity(int rows)
     {
-        if (_ids.Length >= rows) return;
+        if (_rows.Capacity >= rows) return;
         // Grow to exactly what a first batch needs, doubling after that so repeated small adds stay amortised.
-        int capacity = _ids.Length == 0 ? rows : (int)Math.Max(rows, Math.Min(_ids.Length * 2L, Array.MaxLength / CodeSize));
+        int capacity = _rows.Capacity == 0 ? rows : (int)Math.Max(rows, Math.Min(_rows.Capacity * 2L, Array.MaxLength / CodeSize));
         Array.Resize(ref _codes, capacity * CodeSize);
-        Array.Resize(ref _ids, capacity);
+        _rows.Resize(capacity);
     }
 }
