@@ -64,10 +64,8 @@ public sealed class FlatIndex : VectorIndex
     /// <exception cref="KeyNotFoundException">The id is not stored.</exception>
     public void Reconstruct(long id, Span<float> destination)
     {
-        if (destination.Length != Dimension)
-            throw new ArgumentException($"The destination must hold {Dimension} values; got {destination.Length}.", nameof(destination));
-        if (!_rows.TryGetRow(id, out int row))
-            throw new KeyNotFoundException($"Id {id} is not in the index.");
+        CheckDestination(destination);
+        int row = _rows.RowOf(id);
         ReadRow(row, destination);
     }
 

@@ -22,7 +22,9 @@ internal sealed class RowIds
 
     public bool Contains(long id) => _rowOf.ContainsKey(id);
 
-    public bool TryGetRow(long id, out int row) => _rowOf.TryGetValue(id, out row);
+    /// <summary>The row of a stored id; <see cref="KeyNotFoundException"/> otherwise.</summary>
+    public int RowOf(long id) =>
+        _rowOf.TryGetValue(id, out int row) ? row : throw new KeyNotFoundException($"Id {id} is not in the index.");
 
     /// <summary>Throws unless every id is new and none repeats in the batch; changes nothing.</summary>
     public void CheckNew(ReadOnlySpan<long> ids, string parameterName)

@@ -217,6 +217,14 @@ public abstract class VectorIndex : IVectorIndex
         return vectors.Length / Dimension;
     }
 
+    /// <summary>Checks that a reconstruction buffer holds exactly one vector.</summary>
+    /// <param name="destination">The caller's buffer.</param>
+    protected void CheckDestination(Span<float> destination)
+    {
+        if (destination.Length != Dimension)
+            throw new ArgumentException($"The destination must hold {Dimension} values; got {destination.Length}.", nameof(destination));
+    }
+
     /// <summary>
     /// For <see cref="Metric.Cosine"/>, copies the queries into a pooled buffer and normalises them; otherwise
     /// returns them unchanged. Give <paramref name="pooled"/> back with <see cref="ReturnPooled"/>.
