@@ -201,6 +201,9 @@ public abstract class VectorIndex : IVectorIndex
     /// <param name="writer">The payload writer.</param>
     protected abstract void WritePayload(IndexPayloadWriter writer);
 
+    /// <summary>Lets a composite index (a transform, a refiner, an IVF coarse quantizer) nest this index's payload in its own.</summary>
+    internal void WritePayloadTo(IndexPayloadWriter writer) => WritePayload(writer);
+
     /// <summary>Checks that <paramref name="vectors"/> is whole rows of finite values and returns the row count.</summary>
     /// <param name="vectors">Row-major vectors.</param>
     /// <param name="parameterName">Named in the exception message.</param>

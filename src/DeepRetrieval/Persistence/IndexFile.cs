@@ -139,6 +139,9 @@ public static class IndexFile
         return index;
     }
 
+    internal static Func<IndexPayloadReader, IVectorIndex>? FindLoader(string kind) =>
+        Loaders.TryGetValue(kind, out var loader) ? loader : null;
+
     /// <summary>Writes the container around a payload: used by index implementations in their <c>Save</c>.</summary>
     /// <param name="stream">Destination.</param>
     /// <param name="kind">The index kind name (ASCII, 1 to 64 characters).</param>

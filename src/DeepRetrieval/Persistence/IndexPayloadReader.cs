@@ -94,6 +94,17 @@ public sealed class IndexPayloadReader
         return values;
     }
 
+    /// <summary>Reads an index nested by <see cref="IndexPayloadWriter.WriteIndex"/>, validating it like a top-level one.</summary>
+    /// <param name="name">What the nested index is (for example "coarse quantizer"), named in error messages.</param>
+    /// <exception cref="InvalidDataException">The kind is unknown or the nested payload is corrupt.</exception>
+    public Indexes.IVectorIndex ReadIndex(string name)
+    {
+        string kind = ReadString();
+        var loader = IndexFile.FindLoader(kind)
+            ?? throw Corrupt($"the {name} has unknown index kind \"{kind}\"");
+        return loader(this);
+    }
+
     /// <summary>An exception saying the payload is corrupt, naming the index kind.</summary>
     /// <param name="problem">What is wrong.</param>
     public InvalidDataException Corrupt(string problem) => new($"Corrupt {_kind} index file: {problem}.");

@@ -71,6 +71,18 @@ public sealed class IndexPayloadWriter
         WriteRaw(MemoryMarshal.AsBytes(values));
     }
 
+    /// <summary>Nests another index (its kind, then its payload) inside this payload; composite indexes use it for their parts.</summary>
+    /// <param name="index">An index of this library (derived from <see cref="Indexes.VectorIndex"/>).</param>
+    /// <exception cref="ArgumentException">The index is not one of this library's.</exception>
+    public void WriteIndex(Indexes.IVectorIndex index)
+    {
+        ArgumentNullException.ThrowIfNull(index);
+        if (index is not Indexes.VectorIndex own)
+            throw new ArgumentException($"Only indexes derived from VectorIndex can be nested in an index file; got {index.GetType().Name}.", nameof(index));
+        WriteString(own.Kind);
+        own.WritePayloadTo(this);
+    }
+
     internal void WriteRaw(ReadOnlySpan<byte> bytes)
     {
         _hash.Append(bytes);
