@@ -24,6 +24,8 @@ internal sealed unsafe class HnswSearchContext
     private float[] _repairKeys = new float[64];
     private int[] _repairSlots = new int[64];
     private int[] _neighbours = new int[64];
+    private float[] _decoded = [];
+    private float* _decodedBase;
 
     public HnswHeap Candidates { get; } = new();
 
@@ -67,6 +69,17 @@ internal sealed unsafe class HnswSearchContext
     public int[] RepairSlots(int length) => Grow(ref _repairSlots, length);
 
     public int[] NeighbourBuffer(int length) => Grow(ref _neighbours, length);
+
+    /// <summary>Two pinned rows of <paramref name="dimension"/> floats (at <c>which</c> = 0 or 1) for decoded stored vectors.</summary>
+    public float* Decoded(int which, int dimension)
+    {
+        if (_decoded.Length < 2 * dimension)
+        {
+            _decoded = GC.AllocateArray<float>(2 * dimension, pinned: true);
+            _decodedBase = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_decoded));
+        }
+        return _decodedBase + which * dimension;
+    }
 
     private static T[] Grow<T>(ref T[] array, int length)
     {

@@ -36,6 +36,7 @@ public static class IndexFile
     {
         [FlatIndex.KindName] = FlatIndex.ReadPayload,
         [HnswIndex.KindName] = HnswIndex.ReadPayload,
+        [HnswIndex.QuantizedKindName] = HnswIndex.ReadQuantizedPayload,
         [ScalarQuantizerIndex.KindName] = ScalarQuantizerIndex.ReadPayload,
     };
 

@@ -1,0 +1,97 @@
+using DeepRetrieval.Indexes;
+using DeepRetrieval.Persistence;
+using DeepRetrieval.Quantization;
+using FluentAssertions;
+
+namespace DeepRetrieval.Tests.Indexes;
+
+public class HnswQuantizedTests
+{
+    private const int D = 32;
+    private static readonly float[] Data = TestData.Clustered(2000, D, 40, 21);
+    private static readonly float[] Queries = TestData.Clustered(100, D, 40, 22);
+
+    private static HnswIndex Build(ScalarQuantizerType type, Metric metric = Metric.L2)
+    {
+        var index = new HnswIndex(D, type, metric) { BuildThreads = 1 };
+        index.Train(Data);
+        index.Add(Data);
+        return index;
+    }
+
+    private static double Recall(HnswIndex index, Metric metric, int k = 10)
+    {
+        var flat = new FlatIndex(D, metric);
+        flat.Add(Data);
+        long[] truth = flat.Search(Queries, k).Ids;
+        long[] found = index.Search(Queries, k, new HnswSearchOptions { Ef = 64 }).Ids;
+        int hits = 0;
+        for (int q = 0; q < truth.Length / k; q++)
+        {
+            var expected = truth.AsSpan(q * k, k).ToArray().ToHashSet();
+            for (int j = 0; j < k; j++) if (expected.Contains(found[q * k + j])) hits++;
+        }
+        return (double)hits / truth.Length;
+    }
+
+    [Theory]
+    [InlineData(ScalarQuantizerType.SQ8, Metric.L2, 0.9)]
+    [InlineData(ScalarQuantizerType.SQ8, Metric.Cosine, 0.9)]
+    [InlineData(ScalarQuantizerType.SQ8, Metric.InnerProduct, 0.85)]
+    [InlineData(ScalarQuantizerType.Fp16, Metric.L2, 0.97)]
+    [InlineData(ScalarQuantizerType.SQ4, Metric.L2, 0.5)]
+    public void Search_HasHighRecallAgainstExactFloats(ScalarQuantizerType type, Metric metric, double floor)
+    {
+        HnswIndex index = Build(type, metric);
+        index.Kind.Should().Be("HNSW_SQ");
+        index.Quantization.Should().Be(type);
+        Recall(index, metric).Should().BeGreaterThan(floor);
+    }
+
+    [Fact]
+    public void Sq8_StoresOneBytePerComponent()
+    {
+        var raw = new HnswIndex(D) { BuildThreads = 1 };
+        raw.Add(Data);
+        HnswIndex sq8 = Build(ScalarQuantizerType.SQ8);
+        // Same graph shape and ids; the vectors shrink from 4D to D bytes each.
+        (raw.MemoryUsageBytes - sq8.MemoryUsageBytes).Should().BeCloseTo(3L * D * 2000, 3UL * D * 2048 - 3UL * D * 2000 + 64);
+    }
+
+    [Fact]
+    public void Add_BeforeTraining_Throws_AndRetrainingAfterAdd_Throws()
+    {
+        var index = new HnswIndex(D, ScalarQuantizerType.SQ8);
+        index.IsTrained.Should().BeFalse();
+        ((Action)(() => index.Add(Data))).Should().Throw<InvalidOperationException>().WithMessage("*train*");
+        index.Train(Data);
+        index.Add(Data.AsSpan(0, D * 10));
+        ((Action)(() => index.Train(Data))).Should().Throw<InvalidOperationException>().WithMessage("*retraining*");
+        new HnswIndex(D, ScalarQuantizerType.Fp16).IsTrained.Should().BeTrue();
+    }
+
+    [Fact]
+    public void SaveAndLoad_GivesIdenticalResults()
+    {
+        HnswIndex index = Build(ScalarQuantizerType.SQ8);
+        using var stream = new MemoryStream();
+        index.Save(stream);
+        stream.Position = 0;
+        var loaded = (HnswIndex)IndexFile.Load(stream);
+        loaded.Quantization.Should().Be(ScalarQuantizerType.SQ8);
+        loaded.Search(Queries, 10).Ids.Should().Equal(index.Search(Queries, 10).Ids);
+        loaded.Search(Queries, 10).Distances.Should().Equal(index.Search(Queries, 10).Distances);
+    }
+
+    [Fact]
+    public void Search_DistancesApproximateExactOnes()
+    {
+        HnswIndex index = Build(ScalarQuantizerType.SQ8);
+        SearchResult result = index.Search(Queries.AsSpan(0, D), 5);
+        for (int j = 0; j < 5; j++)
+        {
+            float exact = DeepRetrieval.Distances.Distance.SquaredL2(Queries.AsSpan(0, D), Data.AsSpan((int)result.Ids[j] * D, D));
+            result.Distances[j].Should().BeApproximately(exact, 0.05f * exact + 0.05f);
+        }
+    }
+}
