@@ -28,7 +28,6 @@ public sealed class PcaTransform : IVectorTransform
     public const string KindName = "PCA";
 
     private const int MaxDimension = 1 << 16; // a d × d covariance in double must fit in memory
-    private const int CovarianceChunk = 512;  // rows accumulated in float before being added to the double sums
 
     private float[] _mean = [];
     private float[] _eigenvalues = [];
@@ -254,43 +253,14 @@ public sealed class PcaTransform : IVectorTransform
         return mean;
     }
 
-    // Σ (x − μ)(x − μ)ᵀ / n. Each block of rows is centred and accumulated into a float covariance row by row
-    // (one vector multiply-add per component), then added to the double total, which bounds the float rounding.
-    private static unsafe double[,] ComputeCovariance(ReadOnlySpan<float> vectors, int rows, int d, float[] mean)
+    // Σ (x − μ)(x − μ)ᵀ / n, centred first so that the float accumulation does not lose the variance to the mean.
+    private static double[,] ComputeCovariance(ReadOnlySpan<float> vectors, int rows, int d, float[] mean)
     {
-        var total = new double[d, d];
-        var block = new float[CovarianceChunk * d];
-        var partial = new float[(long)d * d];
-        fixed (float* source = vectors)
-        {
-            float* data = source;
-            for (int first = 0; first < rows; first += CovarianceChunk)
-            {
-                int count = Math.Min(CovarianceChunk, rows - first);
-                for (int r = 0; r < count; r++)
-                    TensorPrimitives.Subtract(new ReadOnlySpan<float>(data + (long)(first + r) * d, d), mean, block.AsSpan(r * d, d));
-                Array.Clear(partial);
-                Parallel.For(0, d, i =>
-                {
-                    // Row i of the covariance only needs the entries from column i on; the rest mirrors them.
-                    Span<float> target = partial.AsSpan(i * d + i, d - i);
-                    for (int r = 0; r < count; r++)
-                    {
-                        float xi = block[r * d + i];
-                        if (xi != 0f) TensorPrimitives.MultiplyAdd(block.AsSpan(r * d + i, d - i), xi, target, target);
-                    }
-                });
-                for (int i = 0; i < d; i++)
-                    for (int j = i; j < d; j++) total[i, j] += partial[i * d + j];
-            }
-        }
+        double[] products = MatrixProducts.TransposeMultiply(vectors, vectors, rows, d, d, mean, mean);
+        var covariance = new double[d, d];
         for (int i = 0; i < d; i++)
-            for (int j = i; j < d; j++)
-            {
-                total[i, j] /= rows;
-                total[j, i] = total[i, j];
-            }
-        return total;
+            for (int j = 0; j < d; j++) covariance[i, j] = 0.5 * (products[i * d + j] + products[j * d + i]) / rows;
+        return covariance;
     }
 
     internal static Matrix<double> RandomOrthogonal(int size, int seed)
