@@ -31,20 +31,23 @@ public sealed class TransformedIndex : VectorIndex
     /// <param name="transforms">Applied in order; each one's output dimension must be the next one's input dimension, and the last one's the inner index's dimension. May be empty.</param>
     /// <param name="inner">The index that stores the transformed vectors; it should be empty.</param>
     /// <exception cref="ArgumentException">The dimensions do not chain, or the inner index already holds vectors.</exception>
-    public TransformedIndex(IReadOnlyList<IVectorTransform> transforms, IVectorIndex inner)
-        : base(CheckChain(transforms, inner), inner.Metric)
-    {
-        if (inner.Count > 0)
-            throw new ArgumentException($"The inner index already holds {inner.Count} vectors that were not transformed; give an empty index.", nameof(inner));
-        _transforms = [.. transforms];
-        Inner = inner;
-        _widest = Math.Max(Dimension, _transforms.Length == 0 ? 0 : _transforms.Max(t => t.OutputDimension));
-    }
+    public TransformedIndex(IReadOnlyList<IVectorTransform> transforms, IVectorIndex inner) : this(transforms, inner, loading: false) { }
 
     /// <summary>Creates an index with a single transform in front of <paramref name="inner"/>.</summary>
     /// <param name="transform">The transform; its output dimension must be the inner index's dimension.</param>
     /// <param name="inner">The index that stores the transformed vectors; it should be empty.</param>
     public TransformedIndex(IVectorTransform transform, IVectorIndex inner) : this([transform], inner) { }
+
+    // Loading reassembles an index whose inner part already holds the transformed vectors.
+    private TransformedIndex(IReadOnlyList<IVectorTransform> transforms, IVectorIndex inner, bool loading)
+        : base(CheckChain(transforms, inner), inner.Metric)
+    {
+        if (!loading && inner.Count > 0)
+            throw new ArgumentException($"The inner index already holds {inner.Count} vectors that were not transformed; give an empty index.", nameof(inner));
+        _transforms = [.. transforms];
+        Inner = inner;
+        _widest = Math.Max(Dimension, _transforms.Length == 0 ? 0 : _transforms.Max(t => t.OutputDimension));
+    }
 
     /// <summary>The transforms, in the order they are applied.</summary>
     public IReadOnlyList<IVectorTransform> Transforms => _transforms;
@@ -182,7 +185,7 @@ public sealed class TransformedIndex : VectorIndex
         TransformedIndex index;
         try
         {
-            index = new TransformedIndex(transforms, inner);
+            index = new TransformedIndex(transforms, inner, loading: true);
         }
         catch (ArgumentException e)
         {
