@@ -49,7 +49,7 @@ public class TransformedIndexTests
         index.IsTrained.Should().BeTrue();
         index.Add(data);
         index.Count.Should().Be(2000);
-        // Measured 0.96: the dropped 24 dimensions hold only the weak noise.
+        // Measured 0.996: the dropped 24 dimensions hold only the weak noise.
         TenRecall(index, data, queries, d).Should().BeGreaterThan(0.9);
 
         // Distances are the inner index's, in the projected space.
@@ -74,7 +74,8 @@ public class TransformedIndexTests
         opq.Train(data);
         opq.Add(data);
         double without = TenRecall(plain, data, queries, d), with = TenRecall(opq, data, queries, d);
-        with.Should().BeGreaterThanOrEqualTo(without + 0.05, "OPQ halves the quantization error here (PQ alone: {0:F3})", without);
+        // Measured: 0.381 without OPQ, 0.512 with.
+        with.Should().BeGreaterThanOrEqualTo(without + 0.07, "OPQ halves the quantization error here (PQ alone: {0:F3})", without);
     }
 
     [Fact]
