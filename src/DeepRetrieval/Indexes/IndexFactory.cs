@@ -6,8 +6,9 @@ namespace DeepRetrieval.Indexes;
 /// <summary>
 /// Builds an index from a short description string, as Faiss's <c>index_factory</c>: comma-separated tokens
 /// read left to right (transforms, then the index, then refinement). This release knows <c>Flat</c> (exact search),
-/// <c>HNSW&lt;M&gt;</c> (a graph with M links per node, e.g. <c>HNSW32</c>) and <c>SQ8</c>, <c>SQ4</c>, <c>SQfp16</c>
-/// (exhaustive search over scalar-quantized codes; trained).
+/// <c>HNSW&lt;M&gt;</c> (a graph with M links per node, e.g. <c>HNSW32</c>), <c>SQ8</c>, <c>SQ4</c>, <c>SQfp16</c>
+/// (exhaustive search over scalar-quantized codes; trained) and <c>PQ&lt;M&gt;</c> or <c>PQ&lt;M&gt;x&lt;bits&gt;</c>
+/// (exhaustive search over product-quantized codes of M sub-quantizers with 8 or the given 4 to 8 bits; trained).
 /// </summary>
 public static class IndexFactory
 {
@@ -31,7 +32,7 @@ public static class IndexFactory
         }
 
         IVectorIndex index = CreateBase(dimension, tokens[0], metric)
-            ?? throw Bad(description, 1, tokens[0], "is not a known index kind (known: Flat, HNSW<M>, SQ8, SQ4, SQfp16)");
+            ?? throw Bad(description, 1, tokens[0], "is not a known index kind (known: Flat, HNSW<M>, SQ8, SQ4, SQfp16, PQ<M>, PQ<M>x<bits>)");
         if (tokens.Length > 1)
             throw Bad(description, 2, tokens[1], $"cannot follow {tokens[0]}, which takes no further encoding or refinement in this release");
         return index;
@@ -43,6 +44,8 @@ public static class IndexFactory
             return new FlatIndex(dimension, metric);
         if (ScalarQuantizerTypes.TryGetValue(token, out ScalarQuantizerType type))
             return new ScalarQuantizerIndex(dimension, type, metric);
+        if (token.StartsWith(PqIndex.KindName, StringComparison.Ordinal))
+            return CreatePq(dimension, token, metric);
         if (token.StartsWith(HnswIndex.KindName, StringComparison.Ordinal))
         {
             string digits = token[HnswIndex.KindName.Length..];
@@ -51,6 +54,20 @@ public static class IndexFactory
             return new HnswIndex(dimension, metric, m);
         }
         return null;
+    }
+
+    // PQ<M> (8-bit codes) or PQ<M>x<bits>, as in Faiss.
+    private static PqIndex CreatePq(int dimension, string token, Metric metric)
+    {
+        string[] parts = token[PqIndex.KindName.Length..].Split('x');
+        int bits = 8;
+        if (parts.Length > 2
+            || !int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int m) || m < 1
+            || (parts.Length == 2 && (!int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out bits) || bits < 4 || bits > 8)))
+            throw new ArgumentException($"Index token \"{token}\": PQ needs its sub-quantizer count M and optionally 4 to 8 bits per code, e.g. PQ16 or PQ32x4.");
+        if (dimension % m != 0)
+            throw new ArgumentException($"Index token \"{token}\": the dimension {dimension} is not a multiple of the sub-quantizer count {m}.");
+        return new PqIndex(dimension, m, bits, metric);
     }
 
     private static readonly Dictionary<string, ScalarQuantizerType> ScalarQuantizerTypes = new(StringComparer.Ordinal)

@@ -38,6 +38,8 @@ public static class IndexFile
         [HnswIndex.KindName] = HnswIndex.ReadPayload,
         [HnswIndex.QuantizedKindName] = HnswIndex.ReadQuantizedPayload,
         [ScalarQuantizerIndex.KindName] = ScalarQuantizerIndex.ReadPayload,
+        [PqIndex.KindName] = PqIndex.ReadPayload,
+        [TransformedIndex.KindName] = TransformedIndex.ReadPayload,
     };
 
     /// <summary>Writes <paramref name="index"/> to <paramref name="path"/> atomically (temporary file, flush, rename).</summary>
