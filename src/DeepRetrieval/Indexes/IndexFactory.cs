@@ -7,7 +7,8 @@ namespace DeepRetrieval.Indexes;
 /// Builds an index from a short description string, as Faiss's <c>index_factory</c>: comma-separated tokens
 /// read left to right (transforms, then the index, then refinement). This release knows <c>Flat</c> (exact search),
 /// <c>HNSW&lt;M&gt;</c> (a graph with M links per node, e.g. <c>HNSW32</c>) and <c>SQ8</c>, <c>SQ4</c>, <c>SQfp16</c>
-/// (exhaustive search over scalar-quantized codes; trained).
+/// (exhaustive search over scalar-quantized codes; trained) and <c>IVF&lt;n&gt;[_HNSW&lt;M&gt;],&lt;encoding&gt;</c>
+/// (an inverted file of n lists whose entries are <c>Flat</c>, <c>SQ8</c>, <c>SQ4</c>, <c>SQfp16</c> or <c>PQ&lt;M&gt;[x&lt;bits&gt;]</c>; trained).
 /// </summary>
 public static class IndexFactory
 {
@@ -30,6 +31,8 @@ public static class IndexFactory
                 throw new ArgumentException($"Index description \"{description}\": token {i + 1} is empty (a stray comma?).", nameof(description));
         }
 
+        if (tokens[0].StartsWith(IvfIndex.KindName, StringComparison.Ordinal))
+            return CreateIvf(dimension, description, tokens, metric);
         IVectorIndex index = CreateBase(dimension, tokens[0], metric)
             ?? throw Bad(description, 1, tokens[0], "is not a known index kind (known: Flat, HNSW<M>, SQ8, SQ4, SQfp16)");
         if (tokens.Length > 1)
@@ -51,6 +54,33 @@ public static class IndexFactory
             return new HnswIndex(dimension, metric, m);
         }
         return null;
+    }
+
+    // "IVF<lists>[_HNSW<M>],<encoding>": an inverted file whose coarse quantizer is flat, or an HNSW graph.
+    private static IvfIndex CreateIvf(int dimension, string description, string[] tokens, Metric metric)
+    {
+        string[] parts = tokens[0][IvfIndex.KindName.Length..].Split('_');
+        if (parts.Length > 2 || !int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int lists) || lists < 1)
+            throw Bad(description, 1, tokens[0], "needs the list count as a whole number, optionally with an HNSW coarse quantizer, e.g. IVF1024 or IVF65536_HNSW32");
+        if (tokens.Length != 2)
+            throw Bad(description, tokens.Length < 2 ? 1 : 3, tokens[^1], "must be followed by exactly one list encoding (Flat, SQ8, SQ4, SQfp16, PQ<M> or PQ<M>x<bits>), e.g. IVF1024,Flat");
+        Metric coarseMetric = metric == Metric.L2 ? Metric.L2 : Metric.InnerProduct;
+        IVectorIndex? coarse = null;
+        if (parts.Length == 2)
+        {
+            coarse = CreateBase(dimension, parts[1], coarseMetric) as HnswIndex
+                ?? throw Bad(description, 1, tokens[0], "names an unknown coarse quantizer; only HNSW<M> may follow the underscore");
+        }
+        IvfEncoding encoding;
+        try
+        {
+            encoding = IvfEncoding.Parse(tokens[1]);
+        }
+        catch (ArgumentException e)
+        {
+            throw Bad(description, 2, tokens[1], $"is not a list encoding ({e.Message})");
+        }
+        return new IvfIndex(dimension, lists, metric, encoding, coarse);
     }
 
     private static readonly Dictionary<string, ScalarQuantizerType> ScalarQuantizerTypes = new(StringComparer.Ordinal)

@@ -37,6 +37,7 @@ public static class IndexFile
         [FlatIndex.KindName] = FlatIndex.ReadPayload,
         [HnswIndex.KindName] = HnswIndex.ReadPayload,
         [ScalarQuantizerIndex.KindName] = ScalarQuantizerIndex.ReadPayload,
+        [IvfIndex.KindName] = IvfIndex.ReadPayload,
     };
 
     /// <summary>Writes <paramref name="index"/> to <paramref name="path"/> atomically (temporary file, flush, rename).</summary>
