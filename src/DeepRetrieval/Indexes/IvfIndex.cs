@@ -300,7 +300,7 @@ public sealed class IvfIndex : VectorIndex
                 Span<long> probeIds = scratch.ProbeIds.AsSpan(0, nprobe);
                 Span<float> probeValues = scratch.ProbeValues.AsSpan(0, nprobe);
                 _quantizer.Search(query, nprobe, probeIds, probeValues, SingleThread);
-                SearchOne(query, probeIds, probeValues, ids, distances, filter, scratch);
+                SearchOne(query, probeIds, ids, distances, filter, scratch);
             }
             finally
             {
@@ -320,14 +320,14 @@ public sealed class IvfIndex : VectorIndex
         {
             IvfScratch scratch = IvfScratch.For(Dimension, _codec.TableSize, 0);
             for (int q = 0; q < rows; q++)
-                SearchOne(batch.AsSpan(q * Dimension, Dimension), allProbeIds.AsSpan(q * nprobe, nprobe), allProbeValues.AsSpan(q * nprobe, nprobe),
+                SearchOne(batch.AsSpan(q * Dimension, Dimension), allProbeIds.AsSpan(q * nprobe, nprobe),
                     ids.Slice(q * k, k), distances.Slice(q * k, k), filter, scratch);
             return;
         }
         var outIds = new long[ids.Length];
         var outDistances = new float[distances.Length];
         Parallel.For(0, rows, new ParallelOptions { MaxDegreeOfParallelism = threads }, q =>
-            SearchOne(batch.AsSpan(q * Dimension, Dimension), allProbeIds.AsSpan(q * nprobe, nprobe), allProbeValues.AsSpan(q * nprobe, nprobe),
+            SearchOne(batch.AsSpan(q * Dimension, Dimension), allProbeIds.AsSpan(q * nprobe, nprobe),
                 outIds.AsSpan(q * k, k), outDistances.AsSpan(q * k, k), filter, IvfScratch.For(Dimension, _codec.TableSize, 0)));
         outIds.CopyTo(ids);
         outDistances.CopyTo(distances);
@@ -360,7 +360,7 @@ public sealed class IvfIndex : VectorIndex
                 int n = list.Count;
                 if (n == 0) continue;
                 Span<float> keys = scratch.KeysFor(n);
-                _codec.ComputeKeys(query, (int)probe, CentroidOf((int)probe), allProbeValues[(long)q * nprobe + p], list.Codes, n, keys, scratch);
+                _codec.ComputeKeys(query, (int)probe, CentroidOf((int)probe), CoarseValue(query, (int)probe), list.Codes, n, keys, scratch);
                 for (int i = 0; i < n; i++)
                 {
                     // Keys are distances or negated similarities: results have distance < radius or similarity > radius.
@@ -510,7 +510,7 @@ public sealed class IvfIndex : VectorIndex
         }
     }
 
-    private void SearchOne(ReadOnlySpan<float> query, ReadOnlySpan<long> probeIds, ReadOnlySpan<float> probeValues,
+    private void SearchOne(ReadOnlySpan<float> query, ReadOnlySpan<long> probeIds,
         Span<long> ids, Span<float> distances, Func<long, bool>? filter, IvfScratch scratch)
     {
         IvfListCodec codec = _codec;
@@ -524,7 +524,7 @@ public sealed class IvfIndex : VectorIndex
             int n = list.Count;
             if (n == 0) continue;
             Span<float> keys = scratch.KeysFor(n);
-            codec.ComputeKeys(query, (int)probe, CentroidOf((int)probe), probeValues[p], list.Codes, n, keys, scratch);
+            codec.ComputeKeys(query, (int)probe, CentroidOf((int)probe), CoarseValue(query, (int)probe), list.Codes, n, keys, scratch);
             long[] listIds = list.Ids;
             for (int i = 0; i < keys.Length; i++)
             {
@@ -567,6 +567,15 @@ public sealed class IvfIndex : VectorIndex
                 ArrayPool<float>.Shared.Return(residual);
             }
         });
+    }
+
+    // Recomputed rather than taken from the coarse search, whose batched kernels round differently from its
+    // single-query path: a query's results must not depend on the batch it came in. Only residual codecs use it.
+    private float CoarseValue(ReadOnlySpan<float> query, int list)
+    {
+        if (!_codec.ByResidual) return 0f;
+        ReadOnlySpan<float> centroid = CentroidOf(list);
+        return _codec.Similarity ? Distances.Distance.InnerProduct(query, centroid) : Distances.Distance.SquaredL2(query, centroid);
     }
 
     private ReadOnlySpan<float> CentroidOf(int list) => _centroids.AsSpan(list * Dimension, Dimension);

@@ -47,7 +47,7 @@ internal abstract class IvfListCodec
     /// <param name="query">The (normalised, for cosine) query.</param>
     /// <param name="list">The list number.</param>
     /// <param name="centroid">The list's centroid.</param>
-    /// <param name="coarse">The coarse quantizer's value for the list: ‖q − c‖² for L2, q·c for similarities.</param>
+    /// <param name="coarse">For residual codecs, ‖q − c‖² for L2 and q·c for similarities; 0 otherwise.</param>
     /// <param name="codes">The list's codes, at least count × <see cref="CodeSize"/> bytes.</param>
     /// <param name="count">Codes to score.</param>
     /// <param name="keys">Receives count keys.</param>
