@@ -37,6 +37,7 @@ public static class IndexFile
         [FlatIndex.KindName] = FlatIndex.ReadPayload,
         [HnswIndex.KindName] = HnswIndex.ReadPayload,
         [ScalarQuantizerIndex.KindName] = ScalarQuantizerIndex.ReadPayload,
+        [PqIndex.KindName] = PqIndex.ReadPayload,
         [IvfIndex.KindName] = IvfIndex.ReadPayload,
     };
 
