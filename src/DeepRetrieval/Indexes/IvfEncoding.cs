@@ -44,12 +44,12 @@ public sealed record IvfEncoding
 
     /// <summary>Product-quantized residuals: <paramref name="subQuantizers"/> codes of <paramref name="bitsPerCode"/> bits each.</summary>
     /// <param name="subQuantizers">M, positive; must divide the index dimension.</param>
-    /// <param name="bitsPerCode">From 1 to 8 bits per code (8, the default, gives one byte per sub-quantizer).</param>
+    /// <param name="bitsPerCode">From 4 to 8 bits per code (8, the default, gives one byte per sub-quantizer).</param>
     public static IvfEncoding ProductQuantizer(int subQuantizers, int bitsPerCode = 8)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(subQuantizers);
-        if (bitsPerCode is < 1 or > 8)
-            throw new ArgumentOutOfRangeException(nameof(bitsPerCode), bitsPerCode, "Bits per code must be from 1 to 8.");
+        if (bitsPerCode is < 4 or > 8)
+            throw new ArgumentOutOfRangeException(nameof(bitsPerCode), bitsPerCode, "Bits per code must be from 4 to 8.");
         return new IvfEncoding(IvfEncodingKind.ProductQuantizer, default, subQuantizers, bitsPerCode);
     }
 
@@ -72,9 +72,9 @@ public sealed record IvfEncoding
             int bits = 8;
             if (parts.Length <= 2
                 && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int m) && m > 0
-                && (parts.Length == 1 || (int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out bits) && bits is >= 1 and <= 8)))
+                && (parts.Length == 1 || (int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out bits) && bits is >= 4 and <= 8)))
                 return ProductQuantizer(m, bits);
-            throw new ArgumentException($"Encoding \"{token}\": PQ needs a positive sub-quantizer count and optionally x and 1 to 8 bits, e.g. PQ16 or PQ16x4.", nameof(token));
+            throw new ArgumentException($"Encoding \"{token}\": PQ needs a positive sub-quantizer count and optionally x and 4 to 8 bits, e.g. PQ16 or PQ16x4.", nameof(token));
         }
         throw new ArgumentException($"Encoding \"{token}\" is not known; use Flat, SQ8, SQ4, SQfp16, PQ<M> or PQ<M>x<bits>.", nameof(token));
     }

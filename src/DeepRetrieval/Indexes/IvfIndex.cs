@@ -151,6 +151,10 @@ public sealed class IvfIndex : VectorIndex
         return _lists[list].Count;
     }
 
+    internal IvfListCodec Codec => _codec;
+
+    internal ReadOnlySpan<float> Centroids => _centroids;
+
     /// <summary>True when <paramref name="id"/> is stored.</summary>
     /// <param name="id">The id.</param>
     public bool Contains(long id) => _slotOf.ContainsKey(id);
@@ -173,6 +177,8 @@ public sealed class IvfIndex : VectorIndex
             throw new InvalidOperationException($"The IVF index already holds {Count} vectors assigned to the current centroids; retraining would invalidate them. Create a new index instead.");
         if (rows < Lists)
             throw new ArgumentException($"Training {Lists} lists needs at least {Lists} vectors; got {rows}.", nameof(vectors));
+        if (rows < _codec.MinimumTrainingRows)
+            throw new ArgumentException($"Training the {Encoding} encoding needs at least {_codec.MinimumTrainingRows} vectors; got {rows}.", nameof(vectors));
         float[]? normalized = null;
         if (Metric == Metric.Cosine)
         {
@@ -489,7 +495,7 @@ public sealed class IvfIndex : VectorIndex
         {
             IvfEncodingKind.Flat => new IvfFlatCodec(dimension, similarity),
             IvfEncodingKind.ScalarQuantizer => new IvfScalarCodec(new ScalarQuantizer(dimension, encoding.ScalarType), similarity),
-            _ => throw new ArgumentException($"The {encoding} encoding is not available in this build.", nameof(encoding)),
+            _ => new IvfProductCodec(new ProductQuantizer(dimension, encoding.SubQuantizers, encoding.BitsPerCode), similarity),
         };
     }
 
@@ -506,7 +512,10 @@ public sealed class IvfIndex : VectorIndex
                     throw reader.Corrupt($"the encoding says {encoding.ScalarType} but the quantizer is {quantizer.Type}");
                 return new IvfScalarCodec(quantizer, similarity);
             default:
-                throw reader.Corrupt($"the {encoding} encoding is not available in this build");
+                ProductQuantizer product = ProductQuantizer.ReadFrom(reader, dimension);
+                if (product.SubQuantizers != encoding.SubQuantizers || product.BitsPerCode != encoding.BitsPerCode)
+                    throw reader.Corrupt($"the encoding says {encoding} but the product quantizer has {product.SubQuantizers} sub-quantizers of {product.BitsPerCode} bits");
+                return new IvfProductCodec(product, similarity);
         }
     }
 

@@ -27,6 +27,9 @@ internal abstract class IvfListCodec
     /// <summary>True when <see cref="Train"/> learns something (a flat or fp16 encoding needs nothing).</summary>
     public abstract bool NeedsTraining { get; }
 
+    /// <summary>The fewest training vectors the encoding can learn from.</summary>
+    public virtual int MinimumTrainingRows => 1;
+
     /// <summary>Floats of <see cref="IvfScratch.Table"/> a query needs.</summary>
     public virtual int TableSize => 0;
 

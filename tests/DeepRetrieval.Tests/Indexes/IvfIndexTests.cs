@@ -87,6 +87,39 @@ public class IvfIndexTests
         recall.Should().BeGreaterThanOrEqualTo(minimumRecall);
     }
 
+    [Theory]
+    [InlineData("PQ8", Metric.L2, 0.6)]
+    [InlineData("PQ16", Metric.L2, 0.75)]
+    [InlineData("PQ16x4", Metric.L2, 0.5)]
+    [InlineData("PQ16", Metric.InnerProduct, 0.6)]
+    [InlineData("PQ16", Metric.Cosine, 0.6)]
+    public void Recall_WithProductQuantizedResiduals(string encoding, Metric metric, double minimumRecall)
+    {
+        IvfIndex index = Build(IvfEncoding.Parse(encoding), metric);
+        index.CodeSize.Should().Be(encoding.EndsWith("x4") ? 8 : int.Parse(encoding[2..]));
+        double recall = Recall(index.Search(Queries, 10, new IvfSearchOptions { Nprobe = 4 }), Exact(metric, 10));
+        recall.Should().BeGreaterThanOrEqualTo(minimumRecall);
+    }
+
+    [Fact]
+    public void ProductQuantizer_PrecomputedTables_GiveTheResidualTableDistances()
+    {
+        IvfIndex index = Build(IvfEncoding.ProductQuantizer(8));
+        var codec = (IvfProductCodec)index.Codec;
+        codec.UsesPrecomputedTable.Should().BeTrue();
+        SearchResult precomputed = index.Search(Queries, 10, new IvfSearchOptions { Nprobe = 4 });
+
+        codec.PrecomputedLimitBytes = 0;
+        codec.SetCentroids(index.Centroids, index.Lists);
+        codec.UsesPrecomputedTable.Should().BeFalse();
+        SearchResult direct = index.Search(Queries, 10, new IvfSearchOptions { Nprobe = 4 });
+
+        // Same sums in a different order: equal up to float rounding, so the same neighbours bar near-ties.
+        for (int i = 0; i < direct.Distances.Length; i++)
+            precomputed.Distances[i].Should().BeApproximately(direct.Distances[i], 1e-3f * direct.Distances[i] + 1e-3f);
+        Recall(precomputed, direct).Should().BeGreaterThan(0.98);
+    }
+
     [Fact]
     public void Recall_WithAnHnswCoarseQuantizer_MatchesFlatQuantizer()
     {
@@ -155,6 +188,8 @@ public class IvfIndexTests
     [InlineData("SQ8", Metric.InnerProduct)]
     [InlineData("SQ4", Metric.Cosine)]
     [InlineData("SQfp16", Metric.L2)]
+    [InlineData("PQ8", Metric.L2)]
+    [InlineData("PQ16x4", Metric.InnerProduct)]
     public void SaveAndLoad_GiveIdenticalResults(string encoding, Metric metric)
     {
         IvfIndex index = Build(IvfEncoding.Parse(encoding), metric);
@@ -336,6 +371,7 @@ public class IvfIndexTests
     [InlineData("IVF16,Flat", "Flat", typeof(FlatIndex))]
     [InlineData("IVF16,SQ8", "SQ8", typeof(FlatIndex))]
     [InlineData("IVF16_HNSW32,SQfp16", "SQfp16", typeof(HnswIndex))]
+    [InlineData("IVF16_HNSW32,PQ8x6", "PQ8x6", typeof(HnswIndex))]
     public void Factory_BuildsIvfIndexes(string description, string encoding, Type coarse)
     {
         var index = IndexFactory.Create(D, description, Metric.InnerProduct).Should().BeOfType<IvfIndex>().Subject;
@@ -352,6 +388,7 @@ public class IvfIndexTests
     [InlineData("IVF16,Flat,Flat", "exactly one list encoding")]
     [InlineData("IVF16,SQ7", "\"SQ7\"")]
     [InlineData("IVF16,PQ", "PQ needs")]
+    [InlineData("IVF16,PQ8x3", "PQ needs")]
     [InlineData("IVF16_Flat,Flat", "coarse quantizer")]
     public void Factory_RejectsMalformedIvfDescriptions(string description, string expected)
     {
