@@ -72,14 +72,14 @@ public class IvfIndexTests
         found.Distances.Should().BeEquivalentTo(truth.Distances, o => o.Using<float>(c => c.Subject.Should().BeApproximately(c.Expectation, 1e-3f * Math.Max(1f, Math.Abs(c.Expectation)))).WhenTypeIs<float>());
     }
 
-    // Measured on this data: Flat 0.999 / 1.0, SQ8 0.993, SQ4 0.89, fp16 0.999, Flat with an HNSW coarse quantizer 0.999
-    // at nprobe 4 of 64; Flat at nprobe 1 about 0.83, since a cluster's neighbours often straddle two cells.
+    // Measured on this data (10-recall@10): Flat 1.0, SQ8 0.982, SQ4 0.826, fp16 0.9995 at nprobe 4 of 64 lists; Flat at
+    // nprobe 1 0.913, since 64 cells cut 50 clusters and a query's neighbours sometimes straddle two cells.
     [Theory]
-    [InlineData("Flat", 1, 0.75)]
-    [InlineData("Flat", 4, 0.97)]
-    [InlineData("SQ8", 4, 0.95)]
-    [InlineData("SQ4", 4, 0.8)]
-    [InlineData("SQfp16", 4, 0.97)]
+    [InlineData("Flat", 1, 0.85)]
+    [InlineData("Flat", 4, 0.99)]
+    [InlineData("SQ8", 4, 0.96)]
+    [InlineData("SQ4", 4, 0.78)]
+    [InlineData("SQfp16", 4, 0.99)]
     public void Recall_AgainstExactSearch(string encoding, int nprobe, double minimumRecall)
     {
         IvfIndex index = Build(IvfEncoding.Parse(encoding));
@@ -87,12 +87,14 @@ public class IvfIndexTests
         recall.Should().BeGreaterThanOrEqualTo(minimumRecall);
     }
 
+    // Measured at nprobe 4: PQ8 0.74, PQ16 0.916, PQ16x4 0.68 (L2); PQ16 0.938 (inner product), 0.73 (cosine, whose
+    // unit vectors leave tight clusters with many near-ties for 8-bit codes to order).
     [Theory]
-    [InlineData("PQ8", Metric.L2, 0.6)]
-    [InlineData("PQ16", Metric.L2, 0.75)]
-    [InlineData("PQ16x4", Metric.L2, 0.5)]
-    [InlineData("PQ16", Metric.InnerProduct, 0.6)]
-    [InlineData("PQ16", Metric.Cosine, 0.6)]
+    [InlineData("PQ8", Metric.L2, 0.68)]
+    [InlineData("PQ16", Metric.L2, 0.87)]
+    [InlineData("PQ16x4", Metric.L2, 0.62)]
+    [InlineData("PQ16", Metric.InnerProduct, 0.88)]
+    [InlineData("PQ16", Metric.Cosine, 0.67)]
     public void Recall_WithProductQuantizedResiduals(string encoding, Metric metric, double minimumRecall)
     {
         IvfIndex index = Build(IvfEncoding.Parse(encoding), metric);
@@ -128,7 +130,7 @@ public class IvfIndexTests
         index.CoarseQuantizer.Should().BeSameAs(coarse);
         coarse.Count.Should().Be(Lists);
         double recall = Recall(index.Search(Queries, 10, new IvfSearchOptions { Nprobe = 4 }), Exact(Metric.L2, 10));
-        recall.Should().BeGreaterThanOrEqualTo(0.95);
+        recall.Should().BeGreaterThanOrEqualTo(0.96); // measured 0.982, as with the flat quantizer
     }
 
     [Fact]
