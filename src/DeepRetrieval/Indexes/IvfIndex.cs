@@ -294,7 +294,6 @@ public sealed class IvfIndex : VectorIndex
     protected override void SearchCore(ReadOnlySpan<float> queries, int rows, int k, Span<long> ids, Span<float> distances, SearchOptions options)
     {
         int nprobe = ResolveNprobe(options);
-        Func<long, bool>? filter = options.Filter;
         if (rows == 1)
         {
             // The one-query path (ann-benchmarks' loop): everything lives in the thread's scratch.
@@ -306,7 +305,7 @@ public sealed class IvfIndex : VectorIndex
                 Span<long> probeIds = scratch.ProbeIds.AsSpan(0, nprobe);
                 Span<float> probeValues = scratch.ProbeValues.AsSpan(0, nprobe);
                 _quantizer.Search(query, nprobe, probeIds, probeValues, SingleThread);
-                SearchOne(query, probeIds, ids, distances, filter, scratch);
+                SearchOne(query, probeIds, ids, distances, options.Filter, scratch);
             }
             finally
             {
@@ -315,7 +314,14 @@ public sealed class IvfIndex : VectorIndex
             return;
         }
 
-        // A batch: one batched coarse search (matrix-multiply speed for a flat quantizer), then the lists per query.
+        SearchBatch(queries, rows, k, nprobe, ids, distances, options);
+    }
+
+    // Apart from SearchCore so that the lambda's closure is allocated only for batches, not for single queries.
+    private void SearchBatch(ReadOnlySpan<float> queries, int rows, int k, int nprobe, Span<long> ids, Span<float> distances, SearchOptions options)
+    {
+        // One batched coarse search (matrix-multiply speed for a flat quantizer), then the lists per query.
+        Func<long, bool>? filter = options.Filter;
         int threads = options.ResolveThreads(rows);
         float[] batch = queries.ToArray();
         NormalizeForCosine(batch, nameof(queries));

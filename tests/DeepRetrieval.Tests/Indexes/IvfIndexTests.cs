@@ -169,6 +169,23 @@ public class IvfIndexTests
     }
 
     [Theory]
+    [InlineData("Flat", Metric.L2)]
+    [InlineData("SQ8", Metric.InnerProduct)]
+    [InlineData("PQ8", Metric.L2)]
+    public void Search_OneQueryAtATime_AllocatesNothingAfterWarmUp(string encoding, Metric metric)
+    {
+        IvfIndex index = Build(IvfEncoding.Parse(encoding), metric);
+        index.Nprobe = 8;
+        var ids = new long[10];
+        var distances = new float[10];
+        var options = new SearchOptions { MaxDegreeOfParallelism = 1 };
+        for (int q = 0; q < 200; q++) index.Search(Queries.AsSpan(q * D, D), 10, ids, distances, options);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int q = 0; q < 200; q++) index.Search(Queries.AsSpan(q * D, D), 10, ids, distances, options);
+        (GC.GetAllocatedBytesForCurrentThread() - before).Should().Be(0);
+    }
+
+    [Theory]
     [InlineData(Metric.L2, 1)]
     [InlineData(Metric.InnerProduct, 2)]
     [InlineData(Metric.Cosine, 2)]
