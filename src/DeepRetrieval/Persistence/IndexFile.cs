@@ -40,6 +40,7 @@ public static class IndexFile
         [ScalarQuantizerIndex.KindName] = ScalarQuantizerIndex.ReadPayload,
         [PqIndex.KindName] = PqIndex.ReadPayload,
         [TransformedIndex.KindName] = TransformedIndex.ReadPayload,
+        [IvfIndex.KindName] = IvfIndex.ReadPayload,
     };
 
     /// <summary>Writes <paramref name="index"/> to <paramref name="path"/> atomically (temporary file, flush, rename).</summary>

@@ -1,0 +1,35 @@
+namespace DeepRetrieval.Indexes;
+
+/// <summary>
+/// Per-thread buffers for <see cref="IvfIndex"/> searches, so a query allocates nothing once a thread has
+/// searched a list as long as the longest it meets.
+/// </summary>
+internal sealed class IvfScratch
+{
+    [ThreadStatic] private static IvfScratch? t_current;
+
+    public float[] Residual = [];
+    public float[] Table = [];
+    public float[] Keys = [];
+    public long[] ProbeIds = [];
+    public float[] ProbeValues = [];
+
+    public static IvfScratch For(int dimension, int tableSize, int nprobe)
+    {
+        IvfScratch scratch = t_current ??= new IvfScratch();
+        if (scratch.Residual.Length < dimension) scratch.Residual = new float[dimension];
+        if (scratch.Table.Length < tableSize) scratch.Table = new float[tableSize];
+        if (scratch.ProbeIds.Length < nprobe)
+        {
+            scratch.ProbeIds = new long[nprobe];
+            scratch.ProbeValues = new float[nprobe];
+        }
+        return scratch;
+    }
+
+    public Span<float> KeysFor(int count)
+    {
+        if (Keys.Length < count) Keys = new float[Math.Max(count, 2 * Keys.Length)];
+        return Keys.AsSpan(0, count);
+    }
+}
