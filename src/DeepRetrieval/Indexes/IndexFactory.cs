@@ -6,8 +6,10 @@ namespace DeepRetrieval.Indexes;
 /// <summary>
 /// Builds an index from a short description string, as Faiss's <c>index_factory</c>: comma-separated tokens
 /// read left to right (transforms, then the index, then refinement). This release knows <c>Flat</c> (exact search),
-/// <c>HNSW&lt;M&gt;</c> (a graph with M links per node, e.g. <c>HNSW32</c>) and <c>SQ8</c>, <c>SQ4</c>, <c>SQfp16</c>
-/// (exhaustive search over scalar-quantized codes; trained).
+/// <c>HNSW&lt;M&gt;</c> (a graph with M links per node, e.g. <c>HNSW32</c>), <c>SQ8</c>, <c>SQ4</c>, <c>SQfp16</c>
+/// (exhaustive search over scalar-quantized codes; trained), <c>BFlat</c> (Hamming search over the sign bits of each
+/// vector) and <c>LSH&lt;nbits&gt;</c> (random-hyperplane hashing to nbits bits, e.g. <c>LSH256</c>; <c>LSH</c> alone uses
+/// nbits = dimension; a trailing <c>t</c>, e.g. <c>LSH256t</c>, trains per-bit thresholds).
 /// </summary>
 public static class IndexFactory
 {
@@ -31,7 +33,7 @@ public static class IndexFactory
         }
 
         IVectorIndex index = CreateBase(dimension, tokens[0], metric)
-            ?? throw Bad(description, 1, tokens[0], "is not a known index kind (known: Flat, HNSW<M>, SQ8, SQ4, SQfp16)");
+            ?? throw Bad(description, 1, tokens[0], "is not a known index kind (known: Flat, HNSW<M>, SQ8, SQ4, SQfp16, BFlat, LSH<nbits>)");
         if (tokens.Length > 1)
             throw Bad(description, 2, tokens[1], $"cannot follow {tokens[0]}, which takes no further encoding or refinement in this release");
         return index;
@@ -43,6 +45,22 @@ public static class IndexFactory
             return new FlatIndex(dimension, metric);
         if (ScalarQuantizerTypes.TryGetValue(token, out ScalarQuantizerType type))
             return new ScalarQuantizerIndex(dimension, type, metric);
+        if (token == BinaryFlatIndex.KindName)
+        {
+            if (metric != Metric.L2)
+                throw new ArgumentException($"Index token \"{token}\": a binary index reports Hamming distances, so it needs Metric.L2; got {metric}.");
+            return new BinaryFlatIndex(dimension);
+        }
+        if (token.StartsWith(LshIndex.KindName, StringComparison.Ordinal))
+        {
+            string rest = token[LshIndex.KindName.Length..];
+            bool trainThresholds = rest.EndsWith('t');
+            if (trainThresholds) rest = rest[..^1];
+            int bits = dimension;
+            if (rest.Length > 0 && (!int.TryParse(rest, NumberStyles.None, CultureInfo.InvariantCulture, out bits) || bits <= 0 || bits % 8 != 0))
+                throw new ArgumentException($"Index token \"{token}\": LSH needs its bit count as a positive multiple of 8, e.g. LSH256 (or LSH256t to train thresholds).");
+            return new LshIndex(dimension, bits, metric, trainThresholds);
+        }
         if (token.StartsWith(HnswIndex.KindName, StringComparison.Ordinal))
         {
             string digits = token[HnswIndex.KindName.Length..];

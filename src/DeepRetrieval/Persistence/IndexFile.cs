@@ -37,6 +37,8 @@ public static class IndexFile
         [FlatIndex.KindName] = FlatIndex.ReadPayload,
         [HnswIndex.KindName] = HnswIndex.ReadPayload,
         [ScalarQuantizerIndex.KindName] = ScalarQuantizerIndex.ReadPayload,
+        [BinaryFlatIndex.KindName] = BinaryFlatIndex.ReadPayload,
+        [LshIndex.KindName] = LshIndex.ReadPayload,
     };
 
     /// <summary>Writes <paramref name="index"/> to <paramref name="path"/> atomically (temporary file, flush, rename).</summary>
