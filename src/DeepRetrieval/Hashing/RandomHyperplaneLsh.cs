@@ -160,7 +160,8 @@ public sealed class RandomHyperplaneLsh
     {
         if (vectors.Length % Dimension != 0)
             throw new ArgumentException($"Expected whole rows of dimension {Dimension}, but got {vectors.Length} values. Check the vectors' dimension.", parameterName);
-        if (!TensorPrimitives.IsFiniteAll(vectors))
+        // IsFiniteAll is false for an empty span.
+        if (!vectors.IsEmpty && !TensorPrimitives.IsFiniteAll(vectors))
             throw new ArgumentException("Vectors must be finite (no NaN or infinity).", parameterName);
         return vectors.Length / Dimension;
     }
