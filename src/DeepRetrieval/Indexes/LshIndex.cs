@@ -77,7 +77,7 @@ public sealed class LshIndex : VectorIndex
     public override bool IsTrained => !_trainThresholds || _hasher.HasTrainedThresholds;
 
     /// <inheritdoc />
-    public override long MemoryUsageBytes => _store.MemoryUsageBytes + (_hasher.Directions.Length + _hasher.Thresholds.Length) * sizeof(float);
+    public override long MemoryUsageBytes => _store.MemoryUsageBytes + ((long)_hasher.Directions.Length + _hasher.Thresholds.Length) * sizeof(float);
 
     /// <summary>True when <paramref name="id"/> is stored.</summary>
     /// <param name="id">The id.</param>
