@@ -41,6 +41,8 @@ public static class IndexFile
         [PqIndex.KindName] = PqIndex.ReadPayload,
         [TransformedIndex.KindName] = TransformedIndex.ReadPayload,
         [IvfIndex.KindName] = IvfIndex.ReadPayload,
+        [BinaryFlatIndex.KindName] = BinaryFlatIndex.ReadPayload,
+        [LshIndex.KindName] = LshIndex.ReadPayload,
     };
 
     /// <summary>Writes <paramref name="index"/> to <paramref name="path"/> atomically (temporary file, flush, rename).</summary>
