@@ -6,8 +6,9 @@ namespace DeepRetrieval.Indexes;
 /// <summary>
 /// Builds an index from a short description string, as Faiss's <c>index_factory</c>: comma-separated tokens
 /// read left to right (transforms, then the index, then refinement). This release knows <c>Flat</c> (exact search),
-/// <c>HNSW&lt;M&gt;</c> (a graph with M links per node, e.g. <c>HNSW32</c>) and <c>SQ8</c>, <c>SQ4</c>, <c>SQfp16</c>
-/// (exhaustive search over scalar-quantized codes; trained).
+/// <c>HNSW&lt;M&gt;</c> (a graph with M links per node, e.g. <c>HNSW32</c>), <c>SQ8</c>, <c>SQ4</c>, <c>SQfp16</c>
+/// (exhaustive search over scalar-quantized codes; trained), <c>KDTree</c> (L2 only) and <c>RPForest&lt;trees&gt;</c>
+/// (an Annoy forest, e.g. <c>RPForest10</c>); a final <c>,RFlat</c> re-ranks any of them exactly (e.g. <c>SQ4,RFlat</c>).
 /// </summary>
 public static class IndexFactory
 {
@@ -30,17 +31,30 @@ public static class IndexFactory
                 throw new ArgumentException($"Index description \"{description}\": token {i + 1} is empty (a stray comma?).", nameof(description));
         }
 
+        // A trailing RFlat wraps whatever the tokens before it build in exact re-ranking.
+        int last = tokens.Length;
+        bool refine = last > 1 && tokens[^1] == RefineFlatIndex.KindName;
+        if (refine) last--;
         IVectorIndex index = CreateBase(dimension, tokens[0], metric)
-            ?? throw Bad(description, 1, tokens[0], "is not a known index kind (known: Flat, HNSW<M>, SQ8, SQ4, SQfp16)");
-        if (tokens.Length > 1)
-            throw Bad(description, 2, tokens[1], $"cannot follow {tokens[0]}, which takes no further encoding or refinement in this release");
-        return index;
+            ?? throw Bad(description, 1, tokens[0], "is not a known index kind (known: Flat, HNSW<M>, SQ8, SQ4, SQfp16, KDTree, RPForest<trees>)");
+        if (last > 1)
+            throw Bad(description, 2, tokens[1], $"cannot follow {tokens[0]}, which takes no further encoding in this release (only a final RFlat)");
+        return refine ? new RefineFlatIndex(index) : index;
     }
 
     private static IVectorIndex? CreateBase(int dimension, string token, Metric metric)
     {
         if (token == FlatIndex.KindName)
             return new FlatIndex(dimension, metric);
+        if (token == KdTreeIndex.KindName)
+            return new KdTreeIndex(dimension, metric);
+        if (token.StartsWith(RandomProjectionForestIndex.KindName, StringComparison.Ordinal))
+        {
+            string digits = token[RandomProjectionForestIndex.KindName.Length..];
+            if (!int.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out int trees) || trees < 1 || trees > 1024)
+                throw new ArgumentException($"Index token \"{token}\": RPForest needs its tree count as a whole number from 1 to 1024, e.g. RPForest10.");
+            return new RandomProjectionForestIndex(dimension, trees, metric);
+        }
         if (ScalarQuantizerTypes.TryGetValue(token, out ScalarQuantizerType type))
             return new ScalarQuantizerIndex(dimension, type, metric);
         if (token.StartsWith(HnswIndex.KindName, StringComparison.Ordinal))

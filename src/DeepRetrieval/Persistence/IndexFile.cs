@@ -37,6 +37,9 @@ public static class IndexFile
         [FlatIndex.KindName] = FlatIndex.ReadPayload,
         [HnswIndex.KindName] = HnswIndex.ReadPayload,
         [ScalarQuantizerIndex.KindName] = ScalarQuantizerIndex.ReadPayload,
+        [KdTreeIndex.KindName] = KdTreeIndex.ReadPayload,
+        [RandomProjectionForestIndex.KindName] = RandomProjectionForestIndex.ReadPayload,
+        [RefineFlatIndex.KindName] = RefineFlatIndex.ReadPayload,
     };
 
     /// <summary>Writes <paramref name="index"/> to <paramref name="path"/> atomically (temporary file, flush, rename).</summary>
