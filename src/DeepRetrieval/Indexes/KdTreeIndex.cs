@@ -7,8 +7,9 @@ namespace DeepRetrieval.Indexes;
 /// A balanced k-d tree over raw vectors (as FLANN's single k-d tree): every node splits its points at the median
 /// of the dimension where they spread most, down to leaves of at most <see cref="LeafSize"/> points. Building
 /// reorders the stored vectors so each leaf is one contiguous block. Searching is best-first branch and bound:
-/// a subtree is skipped when the squared distance from the query to its splitting hyperplane already exceeds
-/// the k-th best distance, which makes the search exact. A leaf budget (<see cref="MaxLeaves"/>) turns it into
+/// subtrees are visited in order of the squared distance from the query to their cell (kept incrementally, as
+/// Arya and Mount do), and the search stops when that lower bound exceeds the k-th best distance, which makes
+/// it exact. A leaf budget (<see cref="MaxLeaves"/>) turns it into
 /// an approximate search that stops after that many leaves.
 /// </summary>
 /// <remarks>
@@ -46,7 +47,7 @@ public sealed class KdTreeIndex : VectorIndex
     private int[] _first = [];
     private int[] _second = [];
 
-    [ThreadStatic] private static PriorityQueue<int, float>? t_queue;
+    [ThreadStatic] private static SearchScratch? t_scratch;
 
     /// <summary>Creates an empty index.</summary>
     /// <param name="dimension">Components per vector.</param>
@@ -367,22 +368,28 @@ public sealed class KdTreeIndex : VectorIndex
         ScanLeaf(query, _indexedRows, _rows.Count, filter, ref heap);
         if (_indexedRows > 0)
         {
-            PriorityQueue<int, float> queue = t_queue ??= new PriorityQueue<int, float>();
-            queue.Clear();
-            queue.Enqueue(0, 0f);
+            SearchScratch scratch = t_scratch ??= new SearchScratch();
+            scratch.Reset(Dimension);
+            PriorityQueue<(int Node, int Link), float> queue = scratch.Queue;
+            queue.Enqueue((0, -1), 0f);
             int leaves = 0;
-            while (queue.TryDequeue(out int node, out float bound))
+            while (queue.TryDequeue(out var entry, out float bound))
             {
                 // Queue keys are lower bounds on every distance in their subtree; a bound equal to the threshold
                 // may still hold a point that wins its tie by a smaller id.
                 if (bound > heap.Threshold) break;
+                scratch.Load(entry.Link);
+                int node = entry.Node;
                 int dim;
                 while ((dim = _splitDimension[node]) >= 0)
                 {
                     float diff = query[dim] - _splitValue[node];
-                    float farBound = Math.Max(bound, diff * diff);
+                    // The far cell differs from this one along `dim` only, where the query is now diff away
+                    // (Arya and Mount's incremental distance): swap that one term of the squared distance.
+                    float offset = diff * diff;
+                    float farBound = bound - scratch.OffsetOf(dim) + offset;
                     (int near, int far) = diff < 0 ? (_first[node], _second[node]) : (_second[node], _first[node]);
-                    if (farBound <= heap.Threshold) queue.Enqueue(far, farBound);
+                    if (farBound <= heap.Threshold) queue.Enqueue((far, scratch.AddLink(entry.Link, dim, offset)), farBound);
                     node = near;
                 }
                 ScanLeaf(query, _first[node], _second[node], filter, ref heap);
@@ -425,6 +432,67 @@ public sealed class KdTreeIndex : VectorIndex
         int capacity = _rows.Capacity == 0 ? rows : (int)Math.Max(rows, Math.Min(_rows.Capacity * 2L, Array.MaxLength / Dimension));
         Array.Resize(ref _vectors, capacity * Dimension);
         _rows.Resize(capacity);
+    }
+
+    // Per-thread search state reused across queries. A queued subtree's cell differs from its parent's along one
+    // dimension, so each queue entry records just that (dimension, squared offset) as a link to its parent's
+    // links; Load replays a chain (at most the tree depth) to recover the squared offsets of the entry's cell.
+    private sealed class SearchScratch
+    {
+        private int[] _linkParent = new int[256];
+        private int[] _linkDimension = new int[256];
+        private float[] _linkOffset = new float[256];
+        private int _linkCount;
+        private float[] _offsets = [];
+        private int[] _stamps = [];
+        private int _stamp;
+
+        public PriorityQueue<(int Node, int Link), float> Queue { get; } = new();
+
+        public void Reset(int dimension)
+        {
+            Queue.Clear();
+            _linkCount = 0;
+            if (_offsets.Length != dimension)
+            {
+                _offsets = new float[dimension];
+                _stamps = new int[dimension];
+                _stamp = 0;
+            }
+        }
+
+        public int AddLink(int parent, int dimension, float offset)
+        {
+            if (_linkCount == _linkParent.Length)
+            {
+                Array.Resize(ref _linkParent, _linkCount * 2);
+                Array.Resize(ref _linkDimension, _linkCount * 2);
+                Array.Resize(ref _linkOffset, _linkCount * 2);
+            }
+            _linkParent[_linkCount] = parent;
+            _linkDimension[_linkCount] = dimension;
+            _linkOffset[_linkCount] = offset;
+            return _linkCount++;
+        }
+
+        public void Load(int link)
+        {
+            if (++_stamp == int.MaxValue)
+            {
+                Array.Clear(_stamps);
+                _stamp = 1;
+            }
+            // The deepest link of a dimension is the current one, and it is met first.
+            for (; link >= 0; link = _linkParent[link])
+            {
+                int dimension = _linkDimension[link];
+                if (_stamps[dimension] == _stamp) continue;
+                _stamps[dimension] = _stamp;
+                _offsets[dimension] = _linkOffset[link];
+            }
+        }
+
+        public float OffsetOf(int dimension) => _stamps[dimension] == _stamp ? _offsets[dimension] : 0f;
     }
 
     // Builds nodes in pre-order over a permutation of the rows, so leaves come out left to right.
