@@ -22,6 +22,8 @@ internal sealed class RandomProjectionTreeBuilder
     private readonly bool _angular;
     private readonly Random _random;
     private readonly float[] _p, _q, _normal, _bestNormal;
+    // Which side each position in Rows falls on, for the current attempt and the best one so far.
+    private bool[] _right, _bestRight;
 
     /// <summary>Prepares a builder over rows 0..<paramref name="rowCount"/>−1 of <paramref name="data"/>.</summary>
     /// <param name="data">Row-major build vectors of <paramref name="width"/> components (unit length when angular).</param>
@@ -43,6 +45,8 @@ internal sealed class RandomProjectionTreeBuilder
         _q = new float[width];
         _normal = new float[width];
         _bestNormal = new float[width];
+        _right = new bool[rowCount];
+        _bestRight = new bool[rowCount];
         Rows = new int[rowCount];
         for (int i = 0; i < rowCount; i++) Rows[i] = i;
     }
@@ -92,14 +96,14 @@ internal sealed class RandomProjectionTreeBuilder
                 bestImbalance = imbalance;
                 offset = candidateOffset;
                 _normal.CopyTo(_bestNormal, 0);
+                (_right, _bestRight) = (_bestRight, _right);
             }
         }
 
         if (bestImbalance <= TolerableImbalance)
         {
-            _bestNormal.CopyTo(_normal, 0);
-            middle = Partition(start, end, offset);
-            for (int j = 0; j < _storedWidth; j++) Normals[node * _storedWidth + j] = _normal[j];
+            middle = Partition(start, end);
+            for (int j = 0; j < _storedWidth; j++) Normals[node * _storedWidth + j] = _bestNormal[j];
             Offsets[node] = offset;
         }
         else
@@ -174,26 +178,30 @@ internal sealed class RandomProjectionTreeBuilder
         if (norm > 0f) TensorPrimitives.Divide(vector, norm, vector);
     }
 
-    private bool GoesRight(int position, float offset) => TensorPrimitives.Dot(_normal, RowOf(position)) + offset > 0f;
-
+    // Records each point's side under the current hyperplane and returns where the right side would start.
     private int CountLeft(int start, int end, float offset)
     {
         int left = start;
         for (int i = start; i < end; i++)
-            if (!GoesRight(i, offset)) left++;
+        {
+            bool right = TensorPrimitives.Dot(_normal, RowOf(i)) + offset > 0f;
+            _right[i] = right;
+            if (!right) left++;
+        }
         return left;
     }
 
-    // Moves the points on the margin ≤ 0 side to the front (order within each side is kept deterministic).
-    private int Partition(int start, int end, float offset)
+    // Moves the points the best hyperplane puts on the margin ≤ 0 side to the front.
+    private int Partition(int start, int end)
     {
         int lo = start, hi = end - 1;
         while (lo <= hi)
         {
-            if (!GoesRight(lo, offset)) lo++;
+            if (!_bestRight[lo]) lo++;
             else
             {
                 (Rows[lo], Rows[hi]) = (Rows[hi], Rows[lo]);
+                (_bestRight[lo], _bestRight[hi]) = (_bestRight[hi], _bestRight[lo]);
                 hi--;
             }
         }
