@@ -43,6 +43,9 @@ public static class IndexFile
         [IvfIndex.KindName] = IvfIndex.ReadPayload,
         [BinaryFlatIndex.KindName] = BinaryFlatIndex.ReadPayload,
         [LshIndex.KindName] = LshIndex.ReadPayload,
+        [KdTreeIndex.KindName] = KdTreeIndex.ReadPayload,
+        [RandomProjectionForestIndex.KindName] = RandomProjectionForestIndex.ReadPayload,
+        [RefineFlatIndex.KindName] = RefineFlatIndex.ReadPayload,
     };
 
     /// <summary>Writes <paramref name="index"/> to <paramref name="path"/> atomically (temporary file, flush, rename).</summary>

@@ -1,0 +1,314 @@
+using System.Buffers;
+using DeepRetrieval.Distances;
+using DeepRetrieval.Persistence;
+
+namespace DeepRetrieval.Indexes;
+
+/// <summary>
+/// Exact re-ranking on top of any index (Faiss <c>IndexRefineFlat</c>, factory suffix <c>,RFlat</c>): keeps the
+/// raw vectors beside the base index, asks the base for k × <see cref="KFactor"/> candidates and returns the k
+/// best by exact distance. It turns a compressed index's approximate distances into exact ones and recovers
+/// neighbours the compression mis-ordered, at the cost of 4 × dimension bytes per vector.
+/// </summary>
+/// <remarks>
+/// <para>Training, adds and removes go to the base as well; the base must be empty when wrapped. Search options
+/// (threads, filter, and the base's own knobs such as <see cref="HnswSearchOptions"/>) are passed to the base
+/// search; <see cref="SetSearchParameter"/> handles <c>k_factor</c> and passes every other name to the base.
+/// <see cref="IVectorIndex.RangeSearch"/> scans the raw vectors exactly.</para>
+/// <para>The default k factor is 4, not Faiss's 1: with a factor of 1 the re-rank can only reorder the base's
+/// k results, never bring in a neighbour the base placed just below them.</para>
+/// <para>Equal distances are ordered by ascending id. Searches may run concurrently with each other (when the
+/// base allows it); training, adds and removes must not overlap anything else.</para>
+/// </remarks>
+public sealed class RefineFlatIndex : VectorIndex
+{
+    /// <summary>The kind name used by the factory and the index file.</summary>
+    public const string KindName = "RFlat";
+
+    /// <summary>The k factor used when none is given.</summary>
+    public const double DefaultKFactor = 4;
+
+    private const double MaxKFactor = 1 << 20;
+    private const int MaxCandidatesPerBlock = 1 << 20; // candidate slots one base search call fills
+
+    private float[] _vectors = [];
+    private readonly RowIds _rows = new();
+    private double _kFactor;
+
+    /// <summary>Wraps an empty base index.</summary>
+    /// <param name="baseIndex">The index that proposes candidates; must hold no vectors yet.</param>
+    /// <param name="kFactor">Candidates fetched per requested neighbour; at least 1.</param>
+    /// <exception cref="ArgumentException">The base already holds vectors.</exception>
+    public RefineFlatIndex(IVectorIndex baseIndex, double kFactor = DefaultKFactor)
+        : base(CheckBase(baseIndex).Dimension, baseIndex.Metric)
+    {
+        BaseIndex = baseIndex;
+        KFactor = kFactor;
+    }
+
+    /// <summary>The index that proposes candidates.</summary>
+    public IVectorIndex BaseIndex { get; }
+
+    /// <summary>
+    /// Candidates fetched from the base per requested neighbour (the base is asked for ⌈k × factor⌉); at least 1.
+    /// Also set by <c>SetSearchParameter("k_factor", f)</c>.
+    /// </summary>
+    public double KFactor
+    {
+        get => _kFactor;
+        set
+        {
+            if (!(value >= 1 && value <= MaxKFactor))
+                throw new ArgumentOutOfRangeException(nameof(KFactor), value, $"The k factor must be a number from 1 to {MaxKFactor}.");
+            _kFactor = value;
+        }
+    }
+
+    /// <inheritdoc />
+    public override long Count => _rows.Count;
+
+    /// <inheritdoc />
+    public override string Kind => KindName;
+
+    /// <inheritdoc />
+    public override bool IsTrained => BaseIndex.IsTrained;
+
+    /// <inheritdoc />
+    public override long MemoryUsageBytes =>
+        (long)_vectors.Length * sizeof(float) + _rows.MemoryUsageBytes + BaseIndex.MemoryUsageBytes;
+
+    /// <summary>True when <paramref name="id"/> is stored.</summary>
+    /// <param name="id">The id.</param>
+    public bool Contains(long id) => _rows.Contains(id);
+
+    /// <summary>Copies the raw stored vector of <paramref name="id"/> (unit length for <see cref="Metric.Cosine"/>).</summary>
+    /// <param name="id">A stored id.</param>
+    /// <param name="destination">Receives <see cref="VectorIndex.Dimension"/> values.</param>
+    /// <exception cref="KeyNotFoundException">The id is not stored.</exception>
+    public void Reconstruct(long id, Span<float> destination)
+    {
+        CheckDestination(destination);
+        _vectors.AsSpan(_rows.RowOf(id) * Dimension, Dimension).CopyTo(destination);
+    }
+
+    /// <inheritdoc />
+    public override void SetSearchParameter(string name, double value)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        if (name == "k_factor")
+            KFactor = value;
+        else
+            BaseIndex.SetSearchParameter(name, value);
+    }
+
+    /// <inheritdoc />
+    protected override void TrainCore(ReadOnlySpan<float> vectors, int rows) => BaseIndex.Train(vectors);
+
+    /// <inheritdoc />
+    protected override void AddCore(ReadOnlySpan<float> vectors, ReadOnlySpan<long> ids, int rows)
+    {
+        _rows.CheckNew(ids, nameof(ids));
+        long newCount = (long)_rows.Count + rows;
+        if (newCount * Dimension > Array.MaxLength)
+            throw new InvalidOperationException($"A refine index of dimension {Dimension} holds at most {Array.MaxLength / Dimension} vectors.");
+        float[]? normalized = null;
+        if (Metric == Metric.Cosine)
+        {
+            // Normalise a copy first, so a zero row leaves both indexes as they were.
+            normalized = vectors.ToArray();
+            NormalizeForCosine(normalized, nameof(vectors));
+        }
+        // The base checks its own state (training, capacity) and throws before changing anything.
+        BaseIndex.Add(vectors, ids);
+        ReadOnlySpan<float> stored = normalized ?? vectors;
+        EnsureCapacity((int)newCount);
+        for (int r = 0; r < rows; r++)
+            stored.Slice(r * Dimension, Dimension).CopyTo(_vectors.AsSpan(_rows.Append(ids[r]) * Dimension, Dimension));
+    }
+
+    /// <inheritdoc />
+    protected override int RemoveCore(ReadOnlySpan<long> ids)
+    {
+        _rows.CheckPresent(ids);
+        BaseIndex.Remove(ids);
+        int d = Dimension;
+        int removed = 0;
+        foreach (long id in ids)
+        {
+            if (!_rows.Remove(id, out int row, out int last)) continue; // listed twice
+            if (row != last)
+                _vectors.AsSpan(last * d, d).CopyTo(_vectors.AsSpan(row * d, d));
+            removed++;
+        }
+        return removed;
+    }
+
+    /// <inheritdoc />
+    protected override void SearchCore(ReadOnlySpan<float> queries, int rows, int k, Span<long> ids, Span<float> distances, SearchOptions options)
+    {
+        int candidates = (int)Math.Min(Math.Ceiling(k * _kFactor), Math.Min(MaxCandidatesPerBlock, Math.Max(k, _rows.Count)));
+        int block = Math.Max(1, MaxCandidatesPerBlock / candidates);
+        long[] candidateIds = ArrayPool<long>.Shared.Rent(Math.Min(rows, block) * candidates);
+        float[] candidateDistances = ArrayPool<float>.Shared.Rent(Math.Min(rows, block) * candidates);
+        float[]? pooled = null;
+        try
+        {
+            ReadOnlySpan<float> prepared = PrepareQueries(queries, out pooled);
+            for (int first = 0; first < rows; first += block)
+            {
+                int count = Math.Min(block, rows - first);
+                Span<long> blockIds = candidateIds.AsSpan(0, count * candidates);
+                Span<float> blockDistances = candidateDistances.AsSpan(0, count * candidates);
+                // The base gets the caller's queries: it normalises for cosine itself.
+                BaseIndex.Search(queries.Slice(first * Dimension, count * Dimension), candidates, blockIds, blockDistances, options);
+                for (int q = 0; q < count; q++)
+                {
+                    int at = first + q;
+                    Rerank(prepared.Slice(at * Dimension, Dimension), blockIds.Slice(q * candidates, candidates),
+                        ids.Slice(at * k, k), distances.Slice(at * k, k));
+                }
+            }
+        }
+        finally
+        {
+            ReturnPooled(pooled);
+            ArrayPool<long>.Shared.Return(candidateIds);
+            ArrayPool<float>.Shared.Return(candidateDistances);
+        }
+    }
+
+    /// <inheritdoc />
+    protected override RangeSearchResult RangeSearchCore(ReadOnlySpan<float> queries, int rows, float radius, SearchOptions options)
+    {
+        float[] prepared = queries.ToArray();
+        NormalizeForCosine(prepared, nameof(queries));
+        Func<long, bool>? filter = options.Filter;
+        bool similarity = Metric.IsSimilarity();
+        var perQuery = new List<(float Key, long Id)>[rows];
+        Parallel.For(0, rows, new ParallelOptions { MaxDegreeOfParallelism = options.ResolveThreads(rows) }, q =>
+        {
+            ReadOnlySpan<float> query = prepared.AsSpan(q * Dimension, Dimension);
+            var list = new List<(float Key, long Id)>();
+            for (int r = 0; r < _rows.Count; r++)
+            {
+                float key = KeyOf(query, r);
+                bool inside = similarity ? -key > radius : key < radius;
+                long id = _rows.Ids[r];
+                if (inside && (filter is null || filter(id))) list.Add((key, id));
+            }
+            list.Sort();
+            perQuery[q] = list;
+        });
+
+        var offsets = new long[rows + 1];
+        for (int i = 0; i < rows; i++) offsets[i + 1] = offsets[i] + perQuery[i].Count;
+        var resultIds = new long[offsets[rows]];
+        var resultDistances = new float[offsets[rows]];
+        for (int i = 0; i < rows; i++)
+        {
+            var list = perQuery[i];
+            int o = (int)offsets[i];
+            for (int j = 0; j < list.Count; j++)
+            {
+                resultIds[o + j] = list[j].Id;
+                resultDistances[o + j] = similarity ? -list[j].Key : list[j].Key;
+            }
+        }
+        return new RangeSearchResult(offsets, resultIds, resultDistances);
+    }
+
+    /// <inheritdoc />
+    protected override void WritePayload(IndexPayloadWriter writer)
+    {
+        writer.WriteInt32(Dimension);
+        writer.WriteInt32((int)Metric);
+        writer.WriteDouble(_kFactor);
+        writer.WriteIndex(BaseIndex);
+        writer.WriteInt64(_rows.Count);
+        writer.WriteInt64(NextId);
+        writer.WriteSpan<long>(_rows.Ids.AsSpan(0, _rows.Count));
+        writer.WriteSpan<float>(_vectors.AsSpan(0, _rows.Count * Dimension));
+    }
+
+    internal static RefineFlatIndex ReadPayload(IndexPayloadReader reader)
+    {
+        int dimension = reader.ReadInt32("dimension", 1, 1 << 20);
+        var metric = (Metric)reader.ReadInt32("metric", 0, (int)Metric.Cosine);
+        double kFactor = reader.ReadDouble();
+        if (!(kFactor >= 1 && kFactor <= MaxKFactor)) throw reader.Corrupt($"k factor {kFactor} is outside 1..{MaxKFactor}");
+        IVectorIndex baseIndex = reader.ReadIndex("base index");
+        if (baseIndex.Dimension != dimension || baseIndex.Metric != metric)
+            throw reader.Corrupt($"the base index has dimension {baseIndex.Dimension} and metric {baseIndex.Metric}, not {dimension} and {metric}");
+        long count = reader.ReadInt64("count", 0, Array.MaxLength / dimension);
+        if (count != baseIndex.Count)
+            throw reader.Corrupt($"it holds {count} raw vectors but its base index holds {baseIndex.Count}");
+        long nextId = reader.ReadInt64("next id", 0, long.MaxValue);
+        long[] ids = reader.ReadArray<long>(count, "ids");
+        float[] vectors = reader.ReadArray<float>(count * dimension, "vectors");
+        foreach (long id in ids)
+            if (id < 0 || id >= nextId) throw reader.Corrupt($"id {id} is negative or not below the next id {nextId}");
+        foreach (float v in vectors)
+            if (!float.IsFinite(v)) throw reader.Corrupt("a stored vector holds a non-finite value");
+
+        // The base was saved with these vectors, so wrapping it loaded (not empty) is the one allowed exception.
+        var index = new RefineFlatIndex(baseIndex, kFactor, loading: true);
+        try
+        {
+            index._rows.CheckNew(ids, nameof(ids));
+        }
+        catch (ArgumentException e)
+        {
+            throw reader.Corrupt(e.Message);
+        }
+        index.EnsureCapacity((int)count);
+        foreach (long id in ids) index._rows.Append(id);
+        vectors.CopyTo(index._vectors, 0);
+        index.NextId = nextId;
+        return index;
+    }
+
+    private RefineFlatIndex(IVectorIndex baseIndex, double kFactor, bool loading) : base(baseIndex.Dimension, baseIndex.Metric)
+    {
+        _ = loading;
+        BaseIndex = baseIndex;
+        KFactor = kFactor;
+    }
+
+    private static IVectorIndex CheckBase(IVectorIndex baseIndex)
+    {
+        ArgumentNullException.ThrowIfNull(baseIndex);
+        if (baseIndex.Count != 0)
+            throw new ArgumentException($"The base index must be empty when wrapped (it holds {baseIndex.Count} vectors), so that the refine index holds the raw vector of every id; add the vectors through the refine index.", nameof(baseIndex));
+        return baseIndex;
+    }
+
+    private void Rerank(ReadOnlySpan<float> query, ReadOnlySpan<long> candidates, Span<long> ids, Span<float> distances)
+    {
+        var heap = new TopKHeap(distances, ids);
+        foreach (long id in candidates)
+        {
+            if (id == SearchResult.MissingId) continue;
+            int row = _rows.RowOf(id);
+            float key = KeyOf(query, row);
+            heap.Push(key, id);
+        }
+        int found = heap.SortAndPad();
+        if (Metric.IsSimilarity())
+            for (int j = 0; j < found; j++) distances[j] = -distances[j];
+    }
+
+    // Smaller is closer: the squared distance, or the negated similarity.
+    private float KeyOf(ReadOnlySpan<float> query, int row)
+    {
+        ReadOnlySpan<float> x = _vectors.AsSpan(row * Dimension, Dimension);
+        return Metric == Metric.L2 ? Distance.SquaredL2(query, x) : -Distance.InnerProduct(query, x);
+    }
+
+    private void EnsureCapacity(int rows)
+    {
+        if (_rows.Capacity >= rows) return;
+        int capacity = _rows.Capacity == 0 ? rows : (int)Math.Max(rows, Math.Min(_rows.Capacity * 2L, Array.MaxLength / Dimension));
+        Array.Resize(ref _vectors, capacity * Dimension);
+        _rows.Resize(capacity);
+    }
+}

@@ -1,0 +1,172 @@
+using DeepRetrieval.Indexes;
+using DeepRetrieval.Persistence;
+
+namespace DeepRetrieval.Tests.Indexes;
+
+public class RandomProjectionForestIndexTests
+{
+    private const int D = 32;
+
+    // Queries come from the same clusters as the data (the centres depend on the seed), held out of the index.
+    // Two big clusters: with many small ones the first leaf already holds the whole neighbourhood and every
+    // setting scores 1.0, so nothing could show recall rising.
+    private static readonly float[] All = TestData.Clustered(4100, D, 2, 31);
+    private static readonly float[] Data = All[..(4000 * D)];
+    private static readonly float[] Queries = All[(4000 * D)..];
+
+    private static double Recall(SearchResult found, SearchResult truth)
+    {
+        int hits = 0;
+        for (int q = 0; q < truth.QueryCount; q++)
+            hits += found.IdsOf(q).ToArray().Intersect(truth.IdsOf(q).ToArray()).Count();
+        return hits / (double)truth.Ids.Length;
+    }
+
+    private static SearchResult Truth(Metric metric)
+    {
+        var flat = new FlatIndex(D, metric);
+        flat.Add(Data);
+        return flat.Search(Queries, 10);
+    }
+
+    private static RandomProjectionForestIndex Forest(int trees, Metric metric = Metric.L2, int threads = 2)
+    {
+        var index = new RandomProjectionForestIndex(D, trees, metric, leafSize: 16) { BuildThreads = threads };
+        index.Add(Data);
+        return index;
+    }
+
+    // Measured: 10 trees at search_k 100 / 400 / 1600 → 0.38 / 0.77 / 0.997; at search_k 400,
+    // 2 / 10 / 20 trees → 0.64 / 0.77 / 0.81.
+    [Fact]
+    public void Recall_RisesWithSearchK()
+    {
+        SearchResult truth = Truth(Metric.L2);
+        RandomProjectionForestIndex forest = Forest(10);
+        var recalls = new List<double>();
+        foreach (int searchK in new[] { 100, 400, 1600 })
+        {
+            forest.SetSearchParameter("search_k", searchK);
+            recalls.Add(Recall(forest.Search(Queries, 10), truth));
+        }
+        recalls.Should().BeInAscendingOrder();
+        recalls[0].Should().BeLessThan(0.6);
+        recalls[^1].Should().BeGreaterThanOrEqualTo(0.95);
+        // Every vector a candidate: the exact re-rank finds the exact answer.
+        Recall(forest.Search(Queries, 10, new RandomProjectionForestSearchOptions { SearchK = 4000 }), truth).Should().Be(1.0);
+    }
+
+    [Fact]
+    public void Recall_RisesWithTrees_AtTheSameSearchK()
+    {
+        SearchResult truth = Truth(Metric.L2);
+        var options = new RandomProjectionForestSearchOptions { SearchK = 400 };
+        double few = Recall(Forest(2).Search(Queries, 10, options), truth);
+        double many = Recall(Forest(20).Search(Queries, 10, options), truth);
+        many.Should().BeGreaterThan(few + 0.1);
+    }
+
+    [Theory]
+    [InlineData(Metric.InnerProduct)]
+    [InlineData(Metric.Cosine)]
+    public void SimilarityMetrics_ReachHighRecall_AndReportExactSimilarities(Metric metric)
+    {
+        SearchResult truth = Truth(metric);
+        RandomProjectionForestIndex forest = Forest(10, metric);
+        SearchResult found = forest.Search(Queries, 10, new RandomProjectionForestSearchOptions { SearchK = 1600 });
+        Recall(found, truth).Should().BeGreaterThanOrEqualTo(0.9);
+        // The top result is re-ranked exactly, so wherever both agree on the id the similarity matches.
+        for (int q = 0; q < truth.QueryCount; q++)
+            if (found.IdsOf(q)[0] == truth.IdsOf(q)[0])
+                found.DistancesOf(q)[0].Should().BeApproximately(truth.DistancesOf(q)[0], 1e-3f * Math.Max(1f, Math.Abs(truth.DistancesOf(q)[0])));
+        for (int q = 0; q < truth.QueryCount; q++)
+            found.DistancesOf(q).ToArray().Should().BeInDescendingOrder();
+    }
+
+    [Fact]
+    public void Build_IsTheSameForOneAndTwoThreads()
+    {
+        RandomProjectionForestIndex one = Forest(6, threads: 1);
+        RandomProjectionForestIndex two = Forest(6, threads: 2);
+        one.MemoryUsageBytes.Should().Be(two.MemoryUsageBytes);
+        SearchResult a = one.Search(Queries, 10);
+        SearchResult b = two.Search(Queries, 10);
+        b.Ids.Should().Equal(a.Ids);
+        b.Distances.Should().Equal(a.Distances);
+        // A different seed gives a different forest, so the equality above is not vacuous.
+        var other = new RandomProjectionForestIndex(D, 6, leafSize: 16, seed: 99);
+        other.Add(Data);
+        other.Search(Queries, 10).Ids.Should().NotEqual(a.Ids);
+    }
+
+    [Fact]
+    public void SaveAndLoad_GiveIdenticalResults()
+    {
+        RandomProjectionForestIndex forest = Forest(5, Metric.InnerProduct);
+        forest.SearchK = 120;
+        forest.Add(TestData.Gaussian(30, D, 32)); // stays in the tail
+        forest.IndexedCount.Should().Be(4000);
+        var stream = new MemoryStream();
+        forest.Save(stream);
+        stream.Position = 0;
+        var loaded = (RandomProjectionForestIndex)IndexFile.Load(stream);
+        loaded.Count.Should().Be(4030);
+        loaded.IndexedCount.Should().Be(4000);
+        loaded.SearchK.Should().Be(120);
+        loaded.TreeCount.Should().Be(5);
+        loaded.Metric.Should().Be(Metric.InnerProduct);
+        SearchResult before = forest.Search(Queries, 10);
+        SearchResult after = loaded.Search(Queries, 10);
+        after.Ids.Should().Equal(before.Ids);
+        after.Distances.Should().Equal(before.Distances);
+    }
+
+    [Fact]
+    public void Search_PadsWithMissing_WhenKExceedsCount_AndScansTheTail()
+    {
+        var forest = new RandomProjectionForestIndex(2, 3, leafSize: 1);
+        forest.Add([0f, 0f, 4f, 0f, 1f, 0f, 1f, 0f], [10, 11, 12, 13]);
+        forest.IndexedCount.Should().Be(4);
+        forest.Add([2f, 0f], [14]);
+        forest.IndexedCount.Should().Be(4);
+        SearchResult result = forest.Search([1f, 0f], 7, new RandomProjectionForestSearchOptions { SearchK = 100 });
+        result.Ids.Should().Equal(12L, 13L, 10L, 14L, 11L, -1L, -1L);
+        result.Distances[..5].Should().Equal(0f, 0f, 1f, 1f, 9f);
+    }
+
+    [Fact]
+    public void Remove_RebuildsTheForest_AndRemovedIdsNeverReturn()
+    {
+        RandomProjectionForestIndex forest = Forest(4);
+        long[] gone = Enumerable.Range(0, 2000).Select(i => (long)(2 * i)).ToArray();
+        forest.Remove(gone).Should().Be(2000);
+        forest.Count.Should().Be(2000);
+        forest.IndexedCount.Should().Be(2000);
+        SearchResult result = forest.Search(Queries, 10, new RandomProjectionForestSearchOptions { SearchK = 2000 });
+        result.Ids.Should().OnlyContain(id => id % 2 == 1);
+        FluentActions.Invoking(() => forest.Remove([1, 2])).Should().Throw<KeyNotFoundException>().WithMessage("*2*");
+        forest.Count.Should().Be(2000);
+    }
+
+    [Fact]
+    public void Filter_IsApplied()
+    {
+        RandomProjectionForestIndex forest = Forest(4);
+        SearchResult result = forest.Search(Queries, 10, new RandomProjectionForestSearchOptions { SearchK = 500, Filter = id => id % 5 == 0 });
+        result.Ids.Where(id => id >= 0).Should().OnlyContain(id => id % 5 == 0).And.NotBeEmpty();
+    }
+
+    [Fact]
+    public void BadArguments_AreRejectedWithClearMessages()
+    {
+        FluentActions.Invoking(() => new RandomProjectionForestIndex(4, 0)).Should().Throw<ArgumentOutOfRangeException>();
+        FluentActions.Invoking(() => new RandomProjectionForestIndex(4, 2, leafSize: -1)).Should().Throw<ArgumentOutOfRangeException>();
+        var forest = new RandomProjectionForestIndex(2, 2, Metric.Cosine);
+        FluentActions.Invoking(() => forest.SetSearchParameter("ef", 3)).Should().Throw<ArgumentException>().WithMessage("*search_k*");
+        FluentActions.Invoking(() => forest.SetSearchParameter("search_k", -1)).Should().Throw<ArgumentOutOfRangeException>();
+        FluentActions.Invoking(() => forest.Add([0f, 0f])).Should().Throw<ArgumentException>().WithMessage("*zero*");
+        forest.Count.Should().Be(0);
+        forest.Add([1f, 1f]);
+        FluentActions.Invoking(() => forest.Search([1f, 1f], 1, new RandomProjectionForestSearchOptions { SearchK = -5 })).Should().Throw<ArgumentOutOfRangeException>();
+    }
+}
