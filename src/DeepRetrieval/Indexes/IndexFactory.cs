@@ -136,7 +136,7 @@ public static class IndexFactory
             }
             if (Prefixed(token, "PQ", out _))
             {
-                IvfEncoding pq = Encoding(at);
+                IvfEncoding pq = Encoding(at, width);
                 return Construct(() => new PqIndex(width, pq.SubQuantizers, pq.BitsPerCode, metric), at);
             }
             if (Prefixed(token, "IVF", out rest)) return Ivf(width, rest, at);
@@ -172,20 +172,28 @@ public static class IndexFactory
             }
             if (_position == tokens.Length)
                 throw Bad(at + 1, "must be followed by a list encoding (Flat, SQ8, SQ4, SQfp16, PQ<M> or PQ<M>x<bits>), e.g. IVF1024,Flat");
-            IvfEncoding encoding = Encoding(_position++);
+            IvfEncoding encoding = Encoding(_position++, width);
             return Construct(() => new IvfIndex(width, lists, metric, encoding, coarse), at);
         }
 
-        private IvfEncoding Encoding(int at)
+        private IvfEncoding Encoding(int at, int width)
         {
+            IvfEncoding encoding;
             try
             {
-                return IvfEncoding.Parse(tokens[at]);
+                encoding = IvfEncoding.Parse(tokens[at]);
             }
-            catch (ArgumentException e)
+            catch (ArgumentException) when (tokens[at].StartsWith("PQ", StringComparison.Ordinal))
             {
-                throw Bad(at + 1, $"is not a valid encoding: {e.Message}");
+                throw Bad(at + 1, "is malformed: PQ needs its sub-quantizer count M and optionally x and 4 to 8 bits per code, e.g. PQ16 or PQ16x4");
             }
+            catch (ArgumentException)
+            {
+                throw Bad(at + 1, "is not a list encoding; use Flat, SQ8, SQ4, SQfp16, PQ<M> or PQ<M>x<bits>");
+            }
+            if (encoding.Kind == IvfEncodingKind.ProductQuantizer && width % encoding.SubQuantizers != 0)
+                throw Bad(at + 1, $"does not fit: the dimension {width} is not a multiple of the sub-quantizer count {encoding.SubQuantizers}");
+            return encoding;
         }
 
         private int OutputWidth(string digits, int width, string usage)

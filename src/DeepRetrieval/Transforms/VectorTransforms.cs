@@ -10,5 +10,6 @@ internal static class VectorTransforms
     {
         [PcaTransform.KindName] = PcaTransform.Read,
         [OpqTransform.KindName] = OpqTransform.Read,
+        [ItqTransform.KindName] = ItqTransform.Read,
     };
 }
