@@ -218,7 +218,7 @@ public sealed class KMeans
         if (dimension <= 0) throw new ArgumentOutOfRangeException(nameof(dimension), dimension, $"The dimension must be positive; got {dimension}.");
         if (values.Length % dimension != 0)
             throw new ArgumentException($"The {what} must be whole rows of dimension {dimension}, but {values.Length} values is not a multiple of {dimension}. Check the dimension.", parameterName);
-        if (!values.IsEmpty && !TensorPrimitives.IsFiniteAll(values))
+        if (!FiniteValues.All(values))
         {
             int bad = 0;
             while (float.IsFinite(values[bad])) bad++;

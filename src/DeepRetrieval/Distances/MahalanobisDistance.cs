@@ -23,7 +23,7 @@ public sealed class MahalanobisDistance
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimension);
         if (matrix.Length != (long)dimension * dimension)
             throw new ArgumentException($"The matrix must be {dimension} × {dimension} = {(long)dimension * dimension} values; got {matrix.Length}.", nameof(matrix));
-        if (!TensorPrimitives.IsFiniteAll(matrix))
+        if (!FiniteValues.All(matrix))
             throw new ArgumentException("The matrix contains NaN or infinite values.", nameof(matrix));
         Dimension = dimension;
         _matrix = matrix.ToArray();

@@ -139,7 +139,7 @@ public sealed class RandomHyperplaneLsh
         bool trained = reader.ReadInt32("trained flag", 0, 1) == 1;
         float[] directions = reader.ReadArray<float>((long)bits * dimension, "directions");
         float[] thresholds = reader.ReadArray<float>(bits, "thresholds");
-        if (!TensorPrimitives.IsFiniteAll<float>(directions) || !TensorPrimitives.IsFiniteAll<float>(thresholds))
+        if (!FiniteValues.All(directions) || !FiniteValues.All(thresholds))
             throw reader.Corrupt("a direction or threshold is not finite");
         return new RandomHyperplaneLsh(dimension, bits, directions, thresholds, trained);
     }
@@ -160,8 +160,7 @@ public sealed class RandomHyperplaneLsh
     {
         if (vectors.Length % Dimension != 0)
             throw new ArgumentException($"Expected whole rows of dimension {Dimension}, but got {vectors.Length} values. Check the vectors' dimension.", parameterName);
-        // IsFiniteAll is false for an empty span.
-        if (!vectors.IsEmpty && !TensorPrimitives.IsFiniteAll(vectors))
+        if (!FiniteValues.All(vectors))
             throw new ArgumentException("Vectors must be finite (no NaN or infinity).", parameterName);
         return vectors.Length / Dimension;
     }

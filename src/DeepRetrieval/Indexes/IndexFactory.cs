@@ -16,7 +16,7 @@ namespace DeepRetrieval.Indexes;
 /// <para>Indexes: <c>Flat</c>; <c>HNSW&lt;M&gt;</c>, optionally followed by <c>Flat</c>, <c>SQ8</c>, <c>SQ4</c> or <c>SQfp16</c> for the stored
 /// vectors; <c>SQ8</c>, <c>SQ4</c>, <c>SQfp16</c>; <c>PQ&lt;M&gt;</c> or <c>PQ&lt;M&gt;x&lt;bits&gt;</c>; <c>IVF&lt;lists&gt;</c> or
 /// <c>IVF&lt;lists&gt;_HNSW&lt;M&gt;</c> followed by a list encoding (<c>Flat</c>, <c>SQ8</c>, <c>SQ4</c>, <c>SQfp16</c>, <c>PQ&lt;M&gt;[x&lt;bits&gt;]</c>);
-/// <c>LSH&lt;bits&gt;</c>; <c>BFlat</c> (sign bits of each component, Hamming search); <c>KDTree</c>; <c>RPForest&lt;trees&gt;</c>.</para>
+/// <c>LSH&lt;bits&gt;</c> (<c>LSH&lt;bits&gt;t</c> trains thresholds; plain <c>LSH</c> takes one bit per component); <c>BFlat</c> (sign bits of each component, Hamming search); <c>KDTree</c>; <c>RPForest&lt;trees&gt;</c>.</para>
 /// <para>Refinement: a final <c>RFlat</c> keeps the raw vectors and re-ranks the index's candidates with exact distances.</para>
 /// <para>Examples: <c>HNSW32,SQ8</c>, <c>IVF1024,PQ16</c>, <c>OPQ16,IVF1024,PQ16</c>, <c>PCA128,IVF4096,PQ32</c>,
 /// <c>IVF65536_HNSW32,PQ32</c>, <c>IVF1024,PQ16,RFlat</c>, <c>ITQ64,BFlat</c>. Tokens are case-sensitive, as in Faiss.
@@ -115,7 +115,12 @@ public static class IndexFactory
             string token = Current;
             int at = _position++;
             if (token == "Flat") return new FlatIndex(width, metric);
-            if (token == "BFlat") return Construct(() => new BinaryFlatIndex(width), at);
+            if (token == "BFlat")
+            {
+                if (metric != Metric.L2)
+                    throw Bad(at + 1, $"compares sign bits by Hamming distance, where smaller is closer, and so reports Metric.L2; {metric} was asked for");
+                return Construct(() => new BinaryFlatIndex(width), at);
+            }
             if (token == "KDTree") return Construct(() => new KdTreeIndex(width, metric), at);
             if (ScalarTypes.TryGetValue(token, out ScalarQuantizerType scalar)) return new ScalarQuantizerIndex(width, scalar, metric);
             if (Prefixed(token, "HNSW", out string rest))
@@ -142,9 +147,13 @@ public static class IndexFactory
             if (Prefixed(token, "IVF", out rest)) return Ivf(width, rest, at);
             if (Prefixed(token, "LSH", out rest))
             {
-                if (!TryCount(rest, out int bits))
-                    throw Bad(at + 1, "needs its bit count, e.g. LSH256");
-                return Construct(() => new LshIndex(width, bits, metric), at);
+                // Faiss's spelling: LSH<bits>, "t" to train per-bit thresholds; plain LSH takes one bit per component.
+                bool thresholds = rest.EndsWith('t');
+                string digits = thresholds ? rest[..^1] : rest;
+                int bits = width;
+                if (digits.Length > 0 && !TryCount(digits, out bits))
+                    throw Bad(at + 1, "needs its bit count, e.g. LSH256 (or LSH256t to train thresholds)");
+                return Construct(() => new LshIndex(width, bits, metric, thresholds), at);
             }
             if (Prefixed(token, "RPForest", out rest))
             {

@@ -34,5 +34,5 @@ internal sealed class IvfFlatCodec(int dimension, bool similarity) : IvfListCode
     }
 
     public override string? CheckCodes(ReadOnlySpan<byte> codes) =>
-        TensorPrimitives.IsFiniteAll(MemoryMarshal.Cast<byte, float>(codes)) ? null : "a stored vector holds a non-finite value";
+        FiniteValues.All(MemoryMarshal.Cast<byte, float>(codes)) ? null : "a stored vector holds a non-finite value";
 }

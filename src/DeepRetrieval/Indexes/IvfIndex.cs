@@ -452,7 +452,7 @@ public sealed class IvfIndex : VectorIndex
         }
         IvfListCodec codec = ReadCodec(reader, dimension, metric, encoding);
         float[] centroids = reader.ReadArray<float>((long)lists * dimension, "centroids");
-        if (!System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(centroids))
+        if (!FiniteValues.All(centroids))
             throw reader.Corrupt("a centroid holds a non-finite value");
         IVectorIndex quantizer = reader.ReadIndex("coarse quantizer");
         if (quantizer.Count != lists)

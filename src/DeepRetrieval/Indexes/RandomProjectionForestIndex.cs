@@ -366,7 +366,7 @@ public sealed class RandomProjectionForestIndex : VectorIndex
 
         foreach (long id in ids)
             if (id < 0 || id >= nextId) throw reader.Corrupt($"id {id} is negative or not below the next id {nextId}");
-        if (!TensorPrimitives.IsFiniteAll<float>(vectors) || !TensorPrimitives.IsFiniteAll<float>(normals) || !TensorPrimitives.IsFiniteAll<float>(offsets))
+        if (!FiniteValues.All(vectors) || !FiniteValues.All(normals) || !FiniteValues.All(offsets))
             throw reader.Corrupt("a vector or hyperplane holds a non-finite value");
         CheckForest(reader, (int)indexed, children, roots, leafStarts, leafRows);
 

@@ -211,7 +211,7 @@ public abstract class VectorIndex : IVectorIndex
     {
         if (vectors.Length % Dimension != 0)
             throw new ArgumentException($"Expected whole rows of dimension {Dimension}, but got {vectors.Length} values ({vectors.Length} is not a multiple of {Dimension}). Check the vectors' dimension.", parameterName);
-        if (!TensorPrimitives.IsFiniteAll(vectors))
+        if (!FiniteValues.All(vectors))
         {
             int bad = 0;
             while (float.IsFinite(vectors[bad])) bad++;

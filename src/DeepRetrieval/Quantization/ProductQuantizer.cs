@@ -177,7 +177,7 @@ public sealed class ProductQuantizer
         RequireTrained();
         if (query.Length != Dimension)
             throw new ArgumentException($"The query must have {Dimension} values; got {query.Length}.", nameof(query));
-        if (!TensorPrimitives.IsFiniteAll(query))
+        if (!FiniteValues.All(query))
             throw new ArgumentException("The query must be finite (no NaN or infinity).", nameof(query));
         if (table.Length < DistanceTableSize)
             throw new ArgumentException($"The table must hold M × 2^bits = {DistanceTableSize} values; got {table.Length}.", nameof(table));
@@ -304,7 +304,7 @@ public sealed class ProductQuantizer
         int bits = reader.ReadInt32("bits per code", 4, 8);
         var quantizer = new ProductQuantizer(dimension, m, bits);
         float[] centroids = reader.ReadArray<float>((long)(1 << bits) * dimension, "product quantizer centroids");
-        if (!TensorPrimitives.IsFiniteAll<float>(centroids))
+        if (!FiniteValues.All(centroids))
             throw reader.Corrupt("a product quantizer centroid is NaN or infinite");
         quantizer.SetCentroids(centroids);
         return quantizer;
@@ -371,7 +371,7 @@ public sealed class ProductQuantizer
     {
         if (vectors.Length % Dimension != 0)
             throw new ArgumentException($"Expected whole rows of dimension {Dimension}, but got {vectors.Length} values.", parameterName);
-        if (!vectors.IsEmpty && !TensorPrimitives.IsFiniteAll(vectors))
+        if (!FiniteValues.All(vectors))
         {
             int bad = 0;
             while (float.IsFinite(vectors[bad])) bad++;

@@ -437,7 +437,7 @@ public sealed class ScalarQuantizer
     {
         if (vectors.Length % Dimension != 0)
             throw new ArgumentException($"Expected whole rows of dimension {Dimension}, but got {vectors.Length} values.", parameterName);
-        if (!vectors.IsEmpty && !TensorPrimitives.IsFiniteAll(vectors))
+        if (!FiniteValues.All(vectors))
         {
             int bad = 0;
             while (float.IsFinite(vectors[bad])) bad++;

@@ -214,7 +214,7 @@ public sealed class ItqTransform : IVectorTransform
         float[] mean = reader.ReadArray<float>(d, "ITQ mean");
         float[] components = reader.ReadArray<float>((long)b * d, "ITQ components");
         float[] rotation = reader.ReadArray<float>((long)b * b, "ITQ rotation");
-        if (!TensorPrimitives.IsFiniteAll<float>(mean) || !TensorPrimitives.IsFiniteAll<float>(components) || !TensorPrimitives.IsFiniteAll<float>(rotation))
+        if (!FiniteValues.All(mean) || !FiniteValues.All(components) || !FiniteValues.All(rotation))
             throw reader.Corrupt("the ITQ mean, components or rotation hold a non-finite value");
         // A rotation's rows are unit vectors; anything else was not written by Train.
         for (int k = 0; k < b; k++)
@@ -297,8 +297,7 @@ public sealed class ItqTransform : IVectorTransform
     {
         if (vectors.Length % InputDimension != 0)
             throw new ArgumentException($"Expected whole rows of dimension {InputDimension}, but got {vectors.Length} values. Check the vectors' dimension.", parameterName);
-        // IsFiniteAll is false for an empty span.
-        if (!vectors.IsEmpty && !TensorPrimitives.IsFiniteAll(vectors))
+        if (!FiniteValues.All(vectors))
             throw new ArgumentException("Vectors must be finite (no NaN or infinity).", parameterName);
         return vectors.Length / InputDimension;
     }

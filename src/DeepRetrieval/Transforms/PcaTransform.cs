@@ -233,8 +233,8 @@ public sealed class PcaTransform : IVectorTransform
             _forward = reader.ReadArray<float>((long)k * d, "PCA matrix"),
             _backward = reader.ReadArray<float>((long)k * d, "PCA reverse matrix"),
         };
-        if (!TensorPrimitives.IsFiniteAll<float>(pca._mean) || !TensorPrimitives.IsFiniteAll<float>(pca._eigenvalues)
-            || !TensorPrimitives.IsFiniteAll<float>(pca._forward) || !TensorPrimitives.IsFiniteAll<float>(pca._backward))
+        if (!FiniteValues.All(pca._mean) || !FiniteValues.All(pca._eigenvalues)
+            || !FiniteValues.All(pca._forward) || !FiniteValues.All(pca._backward))
             throw reader.Corrupt("a PCA parameter is NaN or infinite");
         pca.IsTrained = true;
         return pca;

@@ -10,7 +10,7 @@ internal static class TransformRows
     {
         if (vectors.Length % dimension != 0)
             throw new ArgumentException($"Expected whole rows of dimension {dimension}, but got {vectors.Length} values ({vectors.Length} is not a multiple of {dimension}). Check the vectors' dimension.", parameterName);
-        if (!vectors.IsEmpty && !TensorPrimitives.IsFiniteAll(vectors))
+        if (!FiniteValues.All(vectors))
         {
             int bad = 0;
             while (float.IsFinite(vectors[bad])) bad++;

@@ -87,8 +87,8 @@ public class IndexFactoryTests
     [InlineData("OPQ5,Flat", "multiple of its 5")]
     [InlineData("RFlat", "an index must come before it")]
     [InlineData("Flat,RFlat,RFlat", "token 3 \"RFlat\"")]
-    [InlineData("LSH", "bit count")]
-    [InlineData("LSH12", "token 1 \"LSH12\"")]
+    [InlineData("LSHx", "token 1 \"LSHx\"")]
+    [InlineData("LSH12", "multiple of 8")]
     [InlineData("RPForest", "tree count")]
     [InlineData("PQ7", "token 1 \"PQ7\"")]
     [InlineData("ITQ128,BFlat", "128 output dimensions from 64")]
@@ -139,6 +139,70 @@ public class IndexFactoryTests
             for (int j = 0; j < k; j++) if (expected.Contains(ids[q * k + j])) hits++;
         }
         ((double)hits / ids.Length).Should().BeGreaterThan(floor, description);
+    }
+}
+
+
+public class IndexContractBadInputTests
+{
+    public static TheoryData<string> Descriptions() => new()
+    {
+        "Flat", "HNSW8", "HNSW8,SQ8", "SQ8", "PQ8", "IVF8,Flat", "IVF8,SQ8", "IVF8,PQ8", "IVF8_HNSW8,Flat", "OPQ8,IVF8,PQ8",
+        "PCA16,Flat", "IVF8,PQ8,RFlat", "LSH64", "ITQ16,BFlat", "BFlat", "KDTree", "RPForest4",
+    };
+
+    private const int D = 32;
+
+    private static IVectorIndex Trained(string description)
+    {
+        IVectorIndex index = IndexFactory.Create(D, description);
+        if (!index.IsTrained) index.Train(TestData.Clustered(600, D, 8, 3));
+        return index;
+    }
+
+    // The foundation's bad-input classes, for every kind the factory builds: each is refused with an exception that names it.
+    [Theory]
+    [MemberData(nameof(Descriptions))]
+    public void EveryIndexKind_RejectsBadInput_WithoutChangingItsContents(string description)
+    {
+        IVectorIndex index = Trained(description);
+        float[] data = TestData.Clustered(200, D, 8, 4);
+        index.Add(data);
+        long count = index.Count;
+
+        FluentActions.Invoking(() => index.Add(new float[D + 1])).Should().Throw<ArgumentException>().WithMessage("*dimension*");
+        float[] nan = data[..(2 * D)];
+        nan[D + 3] = float.NaN;
+        FluentActions.Invoking(() => index.Add(nan)).Should().Throw<ArgumentException>().WithMessage("*NaN*");
+        FluentActions.Invoking(() => index.Search(data.AsSpan(0, D).ToArray(), 0, new long[1], new float[1])).Should().Throw<ArgumentOutOfRangeException>();
+        FluentActions.Invoking(() => index.Search(new float[D - 1], 1, new long[1], new float[1])).Should().Throw<ArgumentException>().WithMessage("*dimension*");
+        FluentActions.Invoking(() => index.Remove([123_456_789L])).Should().Throw<KeyNotFoundException>();
+        FluentActions.Invoking(() => index.SetSearchParameter("no_such_knob", 1)).Should().Throw<ArgumentException>().WithMessage("*no_such_knob*");
+        Exception? untrainable = Record.Exception(() => index.Train([]));
+        if (untrainable is not null) untrainable.Should().Match(e => e is ArgumentException || e is InvalidOperationException);
+        index.Count.Should().Be(count);
+    }
+
+    [Theory]
+    [MemberData(nameof(Descriptions))]
+    public void EveryIndexKind_RoundTripsThroughAnIndexFile_WithIdenticalResults(string description)
+    {
+        IVectorIndex index = Trained(description);
+        float[] data = TestData.Clustered(300, D, 8, 5);
+        index.Add(data);
+        float[] queries = TestData.Clustered(20, D, 8, 6);
+        using var stream = new MemoryStream();
+        index.Save(stream);
+        stream.Position = 0;
+        IVectorIndex loaded = DeepRetrieval.Persistence.IndexFile.Load(stream);
+        loaded.Kind.Should().Be(index.Kind);
+        loaded.Count.Should().Be(index.Count);
+        var (ids, distances) = (new long[20 * 5], new float[20 * 5]);
+        var (loadedIds, loadedDistances) = (new long[20 * 5], new float[20 * 5]);
+        index.Search(queries, 5, ids, distances);
+        loaded.Search(queries, 5, loadedIds, loadedDistances);
+        loadedIds.Should().Equal(ids);
+        loadedDistances.Should().Equal(distances);
     }
 }
 

@@ -403,8 +403,8 @@ public class IvfIndexTests
 
     [Theory]
     [InlineData("IVF", "list count")]
-    [InlineData("IVF16", "exactly one list encoding")]
-    [InlineData("IVF16,Flat,Flat", "exactly one list encoding")]
+    [InlineData("IVF16", "must be followed by a list encoding")]
+    [InlineData("IVF16,Flat,Flat", "token 3 \"Flat\" cannot follow")]
     [InlineData("IVF16,SQ7", "\"SQ7\"")]
     [InlineData("IVF16,PQ", "PQ needs")]
     [InlineData("IVF16,PQ8x3", "PQ needs")]

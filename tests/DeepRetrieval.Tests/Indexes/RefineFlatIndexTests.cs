@@ -112,8 +112,8 @@ public class RefineFlatIndexTests
         IndexFactory.Create(4, "KDTree").Should().BeOfType<KdTreeIndex>();
         IndexFactory.Create(4, "RPForest7").Should().BeOfType<RandomProjectionForestIndex>().Which.TreeCount.Should().Be(7);
         FluentActions.Invoking(() => IndexFactory.Create(4, "RFlat")).Should().Throw<ArgumentException>().WithMessage("*token 1 \"RFlat\"*");
-        FluentActions.Invoking(() => IndexFactory.Create(4, "Flat,RFlat,RFlat")).Should().Throw<ArgumentException>().WithMessage("*token 2*");
-        FluentActions.Invoking(() => IndexFactory.Create(4, "RPForest0")).Should().Throw<ArgumentException>().WithMessage("*from 1 to 1024*");
+        FluentActions.Invoking(() => IndexFactory.Create(4, "Flat,RFlat,RFlat")).Should().Throw<ArgumentException>().WithMessage("*token 3*");
+        FluentActions.Invoking(() => IndexFactory.Create(4, "RPForest0")).Should().Throw<ArgumentException>().WithMessage("*tree count*");
         FluentActions.Invoking(() => IndexFactory.Create(4, "KDTree", Metric.Cosine)).Should().Throw<ArgumentException>().WithMessage("*L2*");
     }
 
