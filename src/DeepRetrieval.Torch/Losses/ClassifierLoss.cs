@@ -137,7 +137,7 @@ public abstract class ClassifierLoss : MetricLoss
         if (indices.min().item<long>() < 0 || indices.max().item<long>() >= batchSize)
             throw new ArgumentException($"Mined tuples index outside the batch of {batchSize}.", nameof(tuples));
         // Weight = occurrences / most occurrences, so elements the miner never chose drop out (PML's convert_to_weights).
-        Tensor counts = indices.bincount(minlength: batchSize).to(terms.Values.dtype);
+        Tensor counts = indices.bincount(null, batchSize).to(terms.Values.dtype);
         Tensor weights = counts / counts.max();
         return new LossTerms(terms.Values * weights.index_select(0, terms.AnchorIndices()), terms.Kind, terms.Anchors);
     }

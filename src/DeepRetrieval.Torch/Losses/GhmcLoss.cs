@@ -57,7 +57,7 @@ public sealed class GhmcLoss : LogitLoss
         using var scope = NewDisposeScope();
         Tensor gradientNorm = (logits.detach().sigmoid() - target).abs();
         Tensor bin = (gradientNorm * Bins).floor().clamp(0, Bins - 1).to(ScalarType.Int64).flatten();
-        long[] counts = bin.bincount(minlength: Bins).to(ScalarType.Int64).data<long>().ToArray();
+        long[] counts = bin.bincount(null, Bins).to(ScalarType.Int64).data<long>().ToArray();
         double total = gradientNorm.numel();
         var binWeights = new double[Bins];
         int occupied = 0;

@@ -48,7 +48,7 @@ public sealed class OhemLoss : LogitLoss
         Tensor losses = NegativeLogLikelihood(logits, labels);
         long k = KeptCount(losses.shape[0]);
         if (k == losses.shape[0]) return new LossTerms(losses, LossTermKind.Element);
-        Tensor hardest = losses.detach().topk(k).indices;
+        Tensor hardest = losses.detach().topk((int)k).indexes;
         return new LossTerms(losses.index_select(0, hardest), LossTermKind.Element, hardest);
     }
 }

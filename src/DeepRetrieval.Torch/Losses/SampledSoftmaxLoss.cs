@@ -71,9 +71,10 @@ public sealed class SampledSoftmaxLoss : ClassifierLoss
         int next = 0;
         for (long j = population - count; j < population; j++)
         {
-            long t = _random.NextInt64(j + 1);
-            order[next++] = chosen.Add(t) ? t : j;
-            if (order[next - 1] == j) chosen.Add(j);
+            long candidate = _random.NextInt64(j + 1);
+            long pick = chosen.Contains(candidate) ? j : candidate;
+            chosen.Add(pick);
+            order[next++] = pick;
         }
         return order;
     }
