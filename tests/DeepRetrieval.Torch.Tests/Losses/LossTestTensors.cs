@@ -1,3 +1,4 @@
+using TorchSharp;
 using DeepRetrieval.Torch.Losses;
 using static TorchSharp.torch;
 
