@@ -19,7 +19,7 @@ public class SoftmaxLossBenchmarks
     private Tensor _labels = null!;
 
     /// <summary>Which loss is measured.</summary>
-    [Params("NormalizedSoftmax", "SphereFace", "CosFace", "ArcFace", "SubCenterArcFace", "CircleSoftmax", "Linear", "LabelSmoothing",
+    [Params("NormalizedSoftmax", "SphereFace", "LargeMarginSoftmax", "CosFace", "ArcFace", "SubCenterArcFace", "CircleSoftmax", "Linear", "LabelSmoothing",
         "Focal", "ClassBalanced", "Ghmc", "Ohem", "SampledSoftmax")]
     public string Loss { get; set; } = "";
 
@@ -32,6 +32,7 @@ public class SoftmaxLossBenchmarks
         {
             "NormalizedSoftmax" => new NormalizedSoftmaxLoss(ClassCount, EmbeddingSize),
             "SphereFace" => new SphereFaceLoss(ClassCount, EmbeddingSize),
+            "LargeMarginSoftmax" => new LargeMarginSoftmaxLoss(ClassCount, EmbeddingSize),
             "CosFace" => new CosFaceLoss(ClassCount, EmbeddingSize),
             "ArcFace" => new ArcFaceLoss(ClassCount, EmbeddingSize),
             "SubCenterArcFace" => new SubCenterArcFaceLoss(ClassCount, EmbeddingSize),

@@ -14,8 +14,7 @@ namespace DeepRetrieval.Torch.Losses;
 /// </summary>
 public sealed class SphereFaceLoss : ClassifierLoss
 {
-    // Managed coefficients (−1)^n C(m, 2n); tensors built here would die with the constructor's dispose scope.
-    private readonly double[] _coefficients;
+    private readonly MultipleAngle _psi;
 
     /// <summary>Creates the loss.</summary>
     /// <param name="numClasses">C.</param>
@@ -32,8 +31,7 @@ public sealed class SphereFaceLoss : ClassifierLoss
         if (!(scale > 0) || double.IsInfinity(scale)) throw new ArgumentOutOfRangeException(nameof(scale), scale, "The scale must be positive and finite.");
         Margin = margin;
         Scale = scale;
-        _coefficients = new double[margin / 2 + 1];
-        for (int n = 0; n < _coefficients.Length; n++) _coefficients[n] = (n % 2 == 0 ? 1 : -1) * Binomial(margin, 2 * n);
+        _psi = new MultipleAngle(margin);
     }
 
     /// <summary>m, the angle multiplier.</summary>
@@ -50,28 +48,8 @@ public sealed class SphereFaceLoss : ClassifierLoss
     {
         Tensor cosine = CosineToWeights(embeddings);
         Tensor target = TargetValues(cosine, labels);
-        return (ReplaceTargets(cosine, labels, Psi(target)) * Magnitude(embeddings), labels);
+        return (ReplaceTargets(cosine, labels, _psi.Psi(target)) * Magnitude(embeddings), labels);
     }
 
     private Tensor Magnitude(Tensor embeddings) => embeddings.norm(1, keepdim: true) * Scale;
-
-    private Tensor Psi(Tensor cosine)
-    {
-        Tensor sineSquared = 1 - cosine * cosine;
-        Tensor multipleAngle = zeros_like(cosine);
-        for (int n = 0; n < _coefficients.Length; n++)
-            multipleAngle = multipleAngle + _coefficients[n] * cosine.pow(Margin - 2 * n) * sineSquared.pow(n);
-        Tensor k;
-        using (no_grad())
-            k = (cosine.clamp(-1, 1).acos() / (Math.PI / Margin)).floor();
-        Tensor sign = 1 - 2 * k.remainder(2);
-        return sign * multipleAngle - 2 * k;
-    }
-
-    private static double Binomial(int n, int k)
-    {
-        double result = 1;
-        for (int i = 1; i <= k; i++) result = result * (n - k + i) / i;
-        return result;
-    }
 }

@@ -17,6 +17,7 @@ public class SoftmaxFamilyLossTests
     //   def run(loss, w): loss.W.data = w.clone(); return loss(E, L).item()
     //   run(losses.NormalizedSoftmaxLoss(3, 3, temperature=0.5), Wc)      # 1.7218516479878507
     //   run(losses.SphereFaceLoss(3, 3, margin=4, scale=1), Wc)           # 4.601534514585612
+    //   run(losses.LargeMarginSoftmaxLoss(3, 3, margin=4, scale=1), Wc)   # 4.301746639632205
     //   run(losses.CosFaceLoss(3, 3, margin=0.35, scale=8), Wc)           # 8.226576990080412
     //   run(losses.ArcFaceLoss(3, 3, margin=28.6, scale=8), Wc)           # 8.722787702432367 (degrees)
     //   sc = losses.SubCenterArcFaceLoss(num_classes=2, embedding_size=3, margin=28.6, scale=8, sub_centers=2)
@@ -49,6 +50,7 @@ public class SoftmaxFamilyLossTests
     {
         { "NormalizedSoftmax", 1.7218516479878507 },
         { "SphereFace", 4.601534514585612 },
+        { "LargeMarginSoftmax", 4.301746639632205 },
         { "CosFace", 8.226576990080412 },
         { "ArcFace", 8.722787702432367 },
     };
@@ -57,6 +59,7 @@ public class SoftmaxFamilyLossTests
     {
         "NormalizedSoftmax" => new NormalizedSoftmaxLoss(3, 3, temperature: 0.5),
         "SphereFace" => new SphereFaceLoss(3, 3, margin: 4, scale: 1),
+        "LargeMarginSoftmax" => new LargeMarginSoftmaxLoss(3, 3, margin: 4, scale: 1),
         "CosFace" => new CosFaceLoss(3, 3, margin: 0.35, scale: 8),
         "ArcFace" => new ArcFaceLoss(3, 3, margin: PmlArcFaceMargin, scale: 8),
         "CircleSoftmax" => new CircleSoftmaxLoss(3, 3, margin: 0.25, gamma: 4),
@@ -196,6 +199,7 @@ public class SoftmaxFamilyLossTests
     [Theory]
     [InlineData("NormalizedSoftmax")]
     [InlineData("SphereFace")]
+    [InlineData("LargeMarginSoftmax")]
     [InlineData("CosFace")]
     [InlineData("ArcFace")]
     [InlineData("Linear")]
@@ -266,11 +270,36 @@ public class SoftmaxFamilyLossTests
     }
 
     [Fact]
+    public void LargeMarginSoftmax_HandValue_KeepsTheWeightNorms()
+    {
+        using var scope = NewDisposeScope();
+        // m = 2, x = (1, 1): θ = π/4, ψ = 0; weights (2, 0) and (0, 3): logits ‖x‖·[2·0, 3·√½] = [0, 3].
+        var loss = WithWeight(new LargeMarginSoftmaxLoss(2, 2, margin: 2), Rows([2, 0], [0, 3]));
+        Value(loss.call(Rows([1, 1]), Labels(0))).Should().BeApproximately(Softplus(3), 1e-12);
+    }
+
+    [Theory]
+    [InlineData("NormalizedSoftmax")]
+    [InlineData("SphereFace")]
+    [InlineData("ArcFace")]
+    [InlineData("CircleSoftmax")]
+    public void EmptyBatch_GivesZero_WithZeroGradient(string name)
+    {
+        using var scope = NewDisposeScope();
+        ClassifierLoss loss = WithWeight(Make(name), OurWeight(3));
+        Tensor x = zeros(0, 3, dtype: ScalarType.Float64).requires_grad_(true);
+        Tensor value = loss.call(x, zeros(0, dtype: ScalarType.Int64));
+        Value(value).Should().Be(0);
+        value.backward();
+        loss.Weight.grad?.abs().sum().item<double>().Should().Be(0);
+    }
+
+    [Fact]
     public void Logits_AreTheMarginFreeScaledCosines()
     {
         using var scope = NewDisposeScope();
         var loss = WithWeight(new ArcFaceLoss(2, 2, scale: 10), Rows([1, 0], [0, 1]));
-        loss.Logits(Rows([3, 4])).data<double>().ToArray().Should().Equal(6.0, 8.0);
+        loss.Logits(Rows([3, 4])).data<double>().ToArray().Should().Equal([6.0, 8.0], (a, b) => Math.Abs(a - b) < 1e-12);
     }
 
     [Fact]
