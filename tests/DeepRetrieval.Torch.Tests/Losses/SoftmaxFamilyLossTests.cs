@@ -1,6 +1,6 @@
 using DeepRetrieval.Torch.Losses;
 using DeepRetrieval.Torch.Miners;
-using static DeepRetrieval.Torch.Tests.Losses.LossTestTensors;
+using static DeepRetrieval.Torch.Tests.Losses.SoftmaxLossTestTensors;
 using static TorchSharp.torch;
 
 namespace DeepRetrieval.Torch.Tests.Losses;

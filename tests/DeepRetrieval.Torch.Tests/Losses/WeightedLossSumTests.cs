@@ -1,5 +1,5 @@
 using DeepRetrieval.Torch.Losses;
-using static DeepRetrieval.Torch.Tests.Losses.LossTestTensors;
+using static DeepRetrieval.Torch.Tests.Losses.SoftmaxLossTestTensors;
 using static TorchSharp.torch;
 
 namespace DeepRetrieval.Torch.Tests.Losses;

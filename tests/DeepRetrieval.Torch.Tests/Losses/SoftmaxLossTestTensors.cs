@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace DeepRetrieval.Torch.Tests.Losses;
 
 /// <summary>Small literal tensors and helpers shared by the softmax-family loss tests.</summary>
-internal static class LossTestTensors
+internal static class SoftmaxLossTestTensors
 {
     public static Tensor Rows(params double[][] rows) => tensor(rows.SelectMany(r => r).ToArray(), [rows.Length, rows[0].Length], ScalarType.Float64);
 
