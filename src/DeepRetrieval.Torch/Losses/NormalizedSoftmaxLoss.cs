@@ -34,7 +34,9 @@ public sealed class NormalizedSoftmaxLoss : ClassifierLoss
     /// <inheritdoc />
     protected override Tensor ComputeLogits(Tensor embeddings)
     {
-        Tensor classes = nn.functional.normalize(WeightLike(embeddings), p: 2, dim: 1, eps: 1e-12);
+        // A normalising distance already scales the weight rows; a second pass over the C × d matrix would only cost time.
+        Tensor weight = WeightLike(embeddings);
+        Tensor classes = Distance.NormalizeEmbeddings ? weight : nn.functional.normalize(weight, p: 2, dim: 1, eps: 1e-12);
         Tensor logits = Distance.Pairwise(embeddings, classes) / Temperature;
         return Distance.IsSimilarity ? logits : -logits;
     }
