@@ -20,8 +20,6 @@ namespace DeepRetrieval.Torch.Losses;
 /// </summary>
 public sealed class ProxyAnchorLoss : MetricLoss
 {
-    private readonly TorchSharp.Modules.Parameter _proxies;
-
     /// <summary>Creates the loss with PML's defaults; proxies are initialised by <c>kaiming_normal_(mode = fan_out)</c> as in PML.</summary>
     /// <param name="numClasses">Number of classes (proxies).</param>
     /// <param name="embeddingSize">Embedding dimension.</param>
@@ -46,10 +44,10 @@ public sealed class ProxyAnchorLoss : MetricLoss
             Tensor initial = empty(numClasses, embeddingSize);
             nn.init.kaiming_normal_(initial, mode: nn.init.FanInOut.FanOut);
             // Detached from any open dispose scope: the proxies live as long as the module.
-            _proxies = new TorchSharp.Modules.Parameter(initial, requires_grad: true);
-            _proxies.DetachFromDisposeScope();
+            var proxies = new TorchSharp.Modules.Parameter(initial, requires_grad: true);
+            proxies.DetachFromDisposeScope();
+            register_parameter("proxies", proxies);
         }
-        register_parameter("proxies", _proxies);
     }
 
     /// <summary>Number of classes (proxies).</summary>
@@ -65,7 +63,8 @@ public sealed class ProxyAnchorLoss : MetricLoss
     public double Alpha { get; }
 
     /// <summary>The numClasses × embeddingSize proxies (PML's <c>proxies</c>); copy values into it under <c>no_grad</c> to set them.</summary>
-    public TorchSharp.Modules.Parameter Proxies => _proxies;
+    // Looked up by name because Module.to replaces the parameter when it changes dtype or device.
+    public TorchSharp.Modules.Parameter Proxies => get_parameter("proxies")!;
 
     /// <inheritdoc />
     protected override IEnumerable<LossTerms> ComputeTerms(LossInput input)
@@ -80,7 +79,7 @@ public sealed class ProxyAnchorLoss : MetricLoss
             throw new ArgumentException($"Labels must lie in 0..{NumClasses - 1}; got {labels.min().item<long>()}..{labels.max().item<long>()}.", "labels");
 
         Tensor embeddings = input.Embeddings;
-        Tensor proxies = _proxies.to(embeddings.dtype, embeddings.device);
+        Tensor proxies = Proxies.to(embeddings.dtype, embeddings.device);
         Tensor similarity = Distance.Pairwise(embeddings, proxies);
         Tensor positiveMask = nn.functional.one_hot(labels, NumClasses).to(ScalarType.Bool);
         Tensor negativeMask = positiveMask.logical_not();
