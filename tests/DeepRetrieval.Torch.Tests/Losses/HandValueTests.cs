@@ -102,4 +102,13 @@ public class HandValueTests
         double expected = Math.Log(1 + Math.Exp(-0.9)) + (2 * Math.Log(1 + Math.Exp(0.1)) + Math.Log(1 + Math.Exp(-0.9) + Math.Exp(0.1))) / 3;
         loss.forward(tensor(new double[,] { { 1, 0 }, { 0, 1 } }), tensor(new long[] { 0, 1 })).item<double>().Should().BeApproximately(expected, Tolerance);
     }
+
+    [Fact]
+    public void TripletMargin_Swap_WithReferenceSet_ComparesReferenceRows()
+    {
+        using var scope = NewDisposeScope();
+        // Brute force over LossFixture (python, normalised Euclidean dl): for a in E, p and n in R with L[a] = RL[p] ≠ RL[n]:
+        //   v = max(0, dl(E[a], R[p]) − min(dl(E[a], R[n]), dl(R[p], R[n])) + 0.5); average over v > 0.
+        LossFixture.Value(new TripletMarginLoss(0.5, swap: true), withReference: true).Should().BeApproximately(0.8346325886176604, 1e-12);
+    }
 }
