@@ -36,6 +36,15 @@ public class QuadrupletAndCircleTests
     }
 
     [Fact]
+    public void Quadruplet_WithASimilarity_FlipsTheInequalities()
+    {
+        using var scope = NewDisposeScope();
+        // Brute force with cosine cs: gap = max(0, mean pos cs − mean neg cs); L₁ = [cs(a,n₁) − cs(a,p) + gap]₊;
+        // L₂ = [max_{n₂} cs(n₁,n₂) − cs(a,p) + gap/2]₊ over n₂ of a third class.
+        LossFixture.Value(new QuadrupletLoss(distance: new CosineSimilarity())).Should().BeApproximately(1.2108705230737944, 1e-12);
+    }
+
+    [Fact]
     public void Quadruplet_WithTwoClasses_HasOnlyTheTripletTerm()
     {
         using var scope = NewDisposeScope();
