@@ -7,7 +7,7 @@ namespace DeepRetrieval.Benchmarks.Losses;
 
 /// <summary>
 /// Forward + backward of each pair, tuple, proxy and centre loss on one batch of 256 float32 embeddings of dimension 128,
-/// 32 classes × 8 (every pair and every triplet of the batch, no miner), on the CPU with TorchSharp's default threads.
+/// 32 classes × 8 (every pair and every triplet of the batch, no miner), on the CPU with <see cref="Threads"/> intra-op threads.
 /// </summary>
 public class PairLossBenchmarks
 {
@@ -19,9 +19,14 @@ public class PairLossBenchmarks
     [Params("Contrastive", "TripletMargin", "Quadruplet", "MultiSimilarity", "Circle", "NTXent", "SupCon", "ProxyAnchor", "Center", "Island")]
     public string Loss { get; set; } = "";
 
+    /// <summary>TorchSharp intra-op threads (1 keeps a shared machine's figures comparable).</summary>
+    [Params(1)]
+    public int Threads { get; set; } = 1;
+
     [GlobalSetup]
     public void Setup()
     {
+        set_num_threads(Threads);
         manual_seed(1);
         _embeddings = randn(Classes * PerClass, Dimension).DetachFromDisposeScope();
         _labels = arange(Classes, dtype: ScalarType.Int64).repeat_interleave(PerClass).DetachFromDisposeScope();
