@@ -1,0 +1,159 @@
+using DeepRetrieval.Torch.Distances;
+using DeepRetrieval.Torch.Losses;
+using DeepRetrieval.Torch.Miners;
+using DeepRetrieval.Torch.Reducers;
+using static TorchSharp.torch;
+
+namespace DeepRetrieval.Torch.Tests.Losses;
+
+public class CrossBatchMemoryTests
+{
+    /// <summary>Records what the memory hands to its loss; the value is the sum of the anchors' coordinates.</summary>
+    private sealed class RecordingLoss() : MetricLoss("Recording", new LpDistance(normalizeEmbeddings: false), new SumReducer())
+    {
+        public LossInput? Last { get; private set; }
+
+        protected override IEnumerable<LossTerms> ComputeTerms(LossInput input)
+        {
+            Last = input;
+            yield return new LossTerms(input.Embeddings.sum(1), LossTermKind.Element);
+        }
+    }
+
+    private static Tensor Points(params double[] xs) => tensor(xs, [xs.Length, 1], ScalarType.Float64);
+
+    private static Tensor Labels(params long[] labels) => tensor(labels);
+
+    private static double[] D(Tensor t) => t.flatten().data<double>().ToArray();
+
+    private static long[] L(Tensor t) => t.data<long>().ToArray();
+
+    [Fact]
+    public void Memory_IsARingBuffer_ThatWrapsAroundInFifoOrder()
+    {
+        using var scope = NewDisposeScope();
+        using var memory = new CrossBatchMemory(new RecordingLoss(), embeddingSize: 1, memorySize: 5);
+        memory.call(Points(1, 2), Labels(0, 1));
+        memory.call(Points(3, 4), Labels(0, 1));
+        memory.Count.Should().Be(4);
+        memory.IsFilled.Should().BeFalse();
+        D(memory.MemoryEmbeddings()).Should().Equal(1, 2, 3, 4);
+
+        memory.call(Points(5, 6), Labels(2, 2));   // slots 4 and 0
+        memory.IsFilled.Should().BeTrue();
+        memory.QueueIndex.Should().Be(1);
+        D(memory.MemoryEmbeddings()).Should().Equal(6, 2, 3, 4, 5);
+        L(memory.MemoryLabels()).Should().Equal(2, 1, 0, 1, 2);
+
+        memory.call(Points(7, 8, 9), Labels(3, 3, 3));   // slots 1, 2, 3
+        D(memory.MemoryEmbeddings()).Should().Equal(6, 7, 8, 9, 5);
+        memory.QueueIndex.Should().Be(4);
+
+        memory.ResetQueue();
+        memory.Count.Should().Be(0);
+        memory.call(Points(10), Labels(4));
+        D(memory.MemoryEmbeddings()).Should().Equal(10);
+    }
+
+    [Fact]
+    public void Memory_CountsAsFilled_WhenABatchEndsExactlyAtTheLastSlot()
+    {
+        using var scope = NewDisposeScope();
+        using var memory = new CrossBatchMemory(new RecordingLoss(), embeddingSize: 1, memorySize: 4);
+        memory.call(Points(1, 2), Labels(0, 0));
+        memory.call(Points(3, 4), Labels(0, 0));
+        memory.IsFilled.Should().BeTrue();
+        memory.QueueIndex.Should().Be(0);
+        memory.Count.Should().Be(4);
+    }
+
+    [Fact]
+    public void Loss_SeesTheBatchAgainstTheMemory_WithoutPairsOfAnElementAndItsOwnSlot()
+    {
+        using var scope = NewDisposeScope();
+        var loss = new RecordingLoss();
+        using var memory = new CrossBatchMemory(loss, embeddingSize: 1, memorySize: 3);
+        memory.call(Points(1, 2), Labels(0, 0));   // slots 0, 1
+        var first = (PairTuples)loss.Last!.Tuples!;
+        L(first.PositiveAnchors).Should().Equal(0, 1);
+        L(first.Positives).Should().Equal(1, 0);
+        first.NegativeCount.Should().Be(0);
+
+        memory.call(Points(3, 4), Labels(0, 1));   // slots 2, 0 → memory [4, 2, 3], labels [1, 0, 0]
+        LossInput input = loss.Last!;
+        input.ReferenceIsBatch.Should().BeFalse();
+        D(input.ReferenceEmbeddings).Should().Equal(4, 2, 3);
+        var pairs = (PairTuples)input.Tuples!;
+        // Anchor 0 (slot 2) keeps reference 1 but not itself; anchor 1's only positive is its own slot 0.
+        L(pairs.PositiveAnchors).Should().Equal(0);
+        L(pairs.Positives).Should().Equal(1);
+        L(pairs.NegativeAnchors).Should().Equal(0, 1, 1);
+        L(pairs.Negatives).Should().Equal(0, 1, 2);
+    }
+
+    [Fact]
+    public void Miner_MinesAgainstTheMemory_AndSelfTripletsAreDropped()
+    {
+        using var scope = NewDisposeScope();
+        var loss = new RecordingLoss();
+        using var memory = new CrossBatchMemory(loss, embeddingSize: 1, memorySize: 4, miner: new BatchHardMiner(new LpDistance(normalizeEmbeddings: false)));
+        memory.call(Points(0, 1, 5), Labels(0, 0, 1));
+        // Anchor 0: hardest positive slot 1, closest negative slot 2. Anchor 1: slot 0 and slot 2. Anchor 2's only positive is itself.
+        var t = (TripletTuples)loss.Last!.Tuples!;
+        L(t.Anchors).Should().Equal(0, 1);
+        L(t.Positives).Should().Equal(1, 0);
+        L(t.Negatives).Should().Equal(2, 2);
+    }
+
+    [Fact]
+    public void FirstBatch_GivesTheSameValueAsTheLossOnTheBatchAlone()
+    {
+        using var scope = NewDisposeScope();
+        Tensor x = randn(new long[] { 12, 4 }, dtype: ScalarType.Float64, generator: new TorchSharp.torch.Generator(3));
+        Tensor labels = Labels(0, 0, 0, 1, 1, 1, 2, 2, 3, 3, 3, 4);
+        foreach (MetricLoss loss in new MetricLoss[] { new SmoothAPLoss(0.1), new FastAPLoss() })
+        {
+            using var memory = new CrossBatchMemory(loss, embeddingSize: 4, memorySize: 32);
+            memory.call(x, labels).item<double>().Should().BeApproximately(loss.call(x, labels).item<double>(), 1e-12, loss.GetName());
+        }
+    }
+
+    [Fact]
+    public void Memory_IsDetached_AndSurvivesTheDisposeScopeThatFilledIt()
+    {
+        using var memory = new CrossBatchMemory(new SmoothAPLoss(0.1), embeddingSize: 2, memorySize: 8);
+        using (NewDisposeScope())
+        {
+            Tensor x = tensor(new double[] { 1, 0, 0.9, 0.1, 0, 1, 0.1, 0.9 }, [4, 2]).requires_grad_(true);
+            memory.call(x, Labels(0, 0, 1, 1)).backward();
+            x.grad!.abs().sum().item<double>().Should().BeGreaterThan(0);
+        }
+        using (NewDisposeScope())
+        {
+            Tensor y = tensor(new double[] { 0.8, 0.2, 0.2, 0.8 }, [2, 2]).requires_grad_(true);
+            Tensor value = memory.call(y, Labels(0, 1));
+            value.backward();
+            y.grad!.abs().sum().item<double>().Should().BeGreaterThan(0);
+            memory.MemoryEmbeddings().requires_grad.Should().BeFalse();
+            D(memory.MemoryEmbeddings()).Should().Equal(1, 0, 0.9, 0.1, 0, 1, 0.1, 0.9, 0.8, 0.2, 0.2, 0.8);
+        }
+    }
+
+    [Fact]
+    public void Forward_RejectsBadBatches_WithoutTouchingTheMemory()
+    {
+        using var scope = NewDisposeScope();
+        using var memory = new CrossBatchMemory(new RecordingLoss(), embeddingSize: 1, memorySize: 2);
+        var tooBig = () => memory.call(Points(1, 2, 3), Labels(0, 0, 0));
+        tooBig.Should().Throw<ArgumentException>().WithMessage("*does not fit*");
+        var width = () => memory.call(zeros(2, 3, dtype: ScalarType.Float64), Labels(0, 0));
+        width.Should().Throw<ArgumentException>().WithMessage("*batch × 1*");
+        var nan = () => memory.call(Points(double.NaN), Labels(0));
+        nan.Should().Throw<ArgumentException>().WithMessage("*NaN*");
+        var count = () => memory.call(Points(1, 2), Labels(0));
+        count.Should().Throw<ArgumentException>().WithMessage("*2 embeddings but 1 labels*");
+        memory.Count.Should().Be(0);
+        var size = () => new CrossBatchMemory(new RecordingLoss(), embeddingSize: 1, memorySize: 0);
+        size.Should().Throw<ArgumentOutOfRangeException>();
+    }
+}
