@@ -156,4 +156,68 @@ public class CrossBatchMemoryTests
         var size = () => new CrossBatchMemory(new RecordingLoss(), embeddingSize: 1, memorySize: 0);
         size.Should().Throw<ArgumentOutOfRangeException>();
     }
+
+    /*
+     PML 2.8.1 CrossBatchMemory, recording the tuples it hands to its loss (PYTHONPATH=/work/pml/src /usr/bin/python3,
+     scipy and tqdm stubbed; the subclass keeps the name ContrastiveLoss because PML checks the loss's class name):
+import torch
+from pytorch_metric_learning import losses, miners
+torch.set_default_dtype(torch.float64)
+E = torch.tensor([0.07, 0.05, 1.84, 1.37, 1.12, 1.86, 0.6, 0.74, -0.81, -0.8, 0.77, 0.52, 1.96, 0.45, -0.1, -0.25, -1.27, 1.28, -0.56, -0.34, 0.11, 0.16, -1.23, 0.35, 0.67, -0.94, 0.73, 0.04, 0.64, 0.32]).view(10, 3)
+L = torch.tensor([0, 0, 0, 1, 1, 1, 2, 2, 3, 3])
+class ContrastiveLoss(losses.ContrastiveLoss):
+    def forward(self, emb, labels, indices_tuple=None, ref_emb=None, ref_labels=None):
+        self.last = indices_tuple
+        return super().forward(emb, labels, indices_tuple, ref_emb, ref_labels)
+def fmt(out):
+    if len(out) == 3:
+        rows = sorted(zip(*[x.tolist() for x in out])); return "triplets " + str(rows)
+    p = sorted(zip(out[0].tolist(), out[1].tolist())); n = sorted(zip(out[2].tolist(), out[3].tolist()))
+    return "pairs " + str(p) + " " + str(n)
+for name, miner in [("none", None), ("ms", miners.MultiSimilarityMiner(0.1)), ("hard", miners.BatchHardMiner())]:
+    rec = ContrastiveLoss(); xbm = losses.CrossBatchMemory(rec, embedding_size=3, memory_size=7, miner=miner)
+    for s, e in [(0, 4), (4, 8), (6, 10)]:
+        xbm(E[s:e], L[s:e]); print(name, s, fmt(rec.last))
+    */
+    private static readonly string[] PmlMemoryTuples =
+    [
+        "none 0 pairs [(0, 1), (0, 2), (1, 0), (1, 2), (2, 0), (2, 1)] [(0, 3), (1, 3), (2, 3), (3, 0), (3, 1), (3, 2)]",
+        "none 4 pairs [(0, 3), (0, 5), (1, 3), (1, 4), (2, 0), (3, 6)] [(0, 0), (0, 1), (0, 2), (0, 6), (1, 0), (1, 1), (1, 2), (1, 6), (2, 1), (2, 2), (2, 3), (2, 4), (2, 5), (3, 1), (3, 2), (3, 3), (3, 4), (3, 5)]",
+        "none 6 pairs [(0, 0), (0, 2), (0, 6), (1, 0), (1, 1), (1, 6), (2, 4), (3, 3)] [(0, 3), (0, 4), (0, 5), (1, 3), (1, 4), (1, 5), (2, 0), (2, 1), (2, 2), (2, 5), (2, 6), (3, 0), (3, 1), (3, 2), (3, 5), (3, 6)]",
+        "ms 0 pairs [(0, 2), (1, 2), (2, 0)] [(0, 3), (1, 3), (2, 3)]",
+        "ms 4 pairs [(0, 3), (0, 5), (1, 3), (1, 4), (2, 0), (3, 6)] [(0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 6), (2, 5), (3, 5)]",
+        "ms 6 pairs [(0, 0), (0, 2), (1, 1), (1, 6), (2, 4), (3, 3)] [(0, 5), (1, 3), (1, 5), (2, 0), (2, 1), (2, 2), (2, 5), (2, 6), (3, 1), (3, 5), (3, 6)]",
+        "hard 0 triplets [(0, 2, 3), (1, 2, 3), (2, 0, 3)]",
+        "hard 4 triplets [(0, 3, 2), (1, 4, 0), (2, 0, 5), (3, 6, 5)]",
+        "hard 6 triplets [(0, 0, 5), (1, 1, 3), (2, 4, 0), (3, 3, 5)]",
+    ];
+
+    private static string Python(IEnumerable<(long, long)> rows) => "[" + string.Join(", ", rows.Order().Select(r => $"({r.Item1}, {r.Item2})")) + "]";
+
+    private static string Format(IndexTuples tuples) => tuples switch
+    {
+        PairTuples p => "pairs " + Python(L(p.PositiveAnchors).Zip(L(p.Positives))) + " " + Python(L(p.NegativeAnchors).Zip(L(p.Negatives))),
+        TripletTuples t => "triplets [" + string.Join(", ", L(t.Anchors).Zip(L(t.Positives), L(t.Negatives)).Order().Select(r => $"({r.First}, {r.Second}, {r.Third})")) + "]",
+        _ => throw new InvalidOperationException(),
+    };
+
+    [Fact]
+    public void TuplesHandedToTheLoss_AgreeWithPml_OverThreeBatchesThatWrapTheMemory()
+    {
+        using var scope = NewDisposeScope();
+        Tensor x = tensor(new[] { 0.07, 0.05, 1.84, 1.37, 1.12, 1.86, 0.6, 0.74, -0.81, -0.8, 0.77, 0.52, 1.96, 0.45, -0.1, -0.25, -1.27, 1.28, -0.56, -0.34, 0.11, 0.16, -1.23, 0.35, 0.67, -0.94, 0.73, 0.04, 0.64, 0.32 }, [10, 3]);
+        Tensor labels = Labels(0, 0, 0, 1, 1, 1, 2, 2, 3, 3);
+        var actual = new List<string>();
+        foreach ((string name, IMiner? miner) in new (string, IMiner?)[] { ("none", null), ("ms", new MultiSimilarityMiner(0.1)), ("hard", new BatchHardMiner()) })
+        {
+            var loss = new RecordingLoss();
+            using var memory = new CrossBatchMemory(loss, embeddingSize: 3, memorySize: 7, miner);
+            foreach ((int start, int end) in new[] { (0, 4), (4, 8), (6, 10) })
+            {
+                memory.call(x[start..end], labels[start..end]);
+                actual.Add($"{name} {start} {Format(loss.Last!.Tuples!)}");
+            }
+        }
+        actual.Should().Equal(PmlMemoryTuples);
+    }
 }
