@@ -241,4 +241,26 @@ for k, m in cases.items():
         Sorted(miner.Mine(embeddings, tensor(PmlLabels))).Should().Be(PmlExpected[name]);
         Sorted(miner.Mine(embeddings, tensor(PmlLabels), reference, tensor(PmlReferenceLabels))).Should().Be(PmlExpected[name + "_ref"]);
     }
+
+    [Fact]
+    public void SemiHard_KeepsTheClosestOfBatchAllsSemiHardNegatives_ForEachPositivePair()
+    {
+        using var scope = NewDisposeScope();
+        Tensor embeddings = tensor(PmlEmbeddings, [10, 3], ScalarType.Float64);
+        Tensor reference = tensor(PmlReference, [6, 3], ScalarType.Float64);
+        var distance = new LpDistance();
+        foreach (Tensor? refEmb in new[] { null, reference })
+        {
+            Tensor? refLabels = refEmb is null ? null : tensor(PmlReferenceLabels);
+            double[] d = distance.Pairwise(embeddings, refEmb).data<double>().ToArray();
+            int m = refEmb is null ? 10 : 6;
+            // Every semi-hard triplet in (0, margin]; the miner uses the open band, which no random distance sits on.
+            var candidates = Rows(new BatchAllMiner(0.3, TripletMiningType.SemiHard).Mine(embeddings, tensor(PmlLabels), refEmb, refLabels));
+            var expected = candidates.GroupBy(r => (r.Item1, r.Item2))
+                .Select(g => g.MinBy(r => d[r.Item1 * m + r.Item3]))
+                .OrderBy(r => r).ToArray();
+            expected.Should().NotBeEmpty();
+            Rows(new SemiHardMiner(0.3).Mine(embeddings, tensor(PmlLabels), refEmb, refLabels)).OrderBy(r => r).Should().Equal(expected);
+        }
+    }
 }
