@@ -7,7 +7,7 @@ namespace DeepRetrieval.Torch.Miners;
 /// Batch-all mining (Hermans et al. 2017; PML <c>TripletMarginMiner</c>): every valid triplet (a, p, n) of the batch whose
 /// triplet margin <c>m = d(a,n) − d(a,p)</c> (for a similarity <c>s(a,p) − s(a,n)</c>) falls in the band chosen by
 /// <see cref="Type"/>; by default all triplets with <c>m ≤ margin</c>, the ones a triplet loss with that margin learns from.
-/// Triplets come in (anchor, positive, negative) lexicographic order. Memory is n·m² booleans.
+/// Triplets come in (anchor, positive, negative) lexicographic order. Work and memory are one row of m per positive pair.
 /// </summary>
 public sealed class BatchAllMiner : IMiner
 {
@@ -46,8 +46,13 @@ public sealed class BatchAllMiner : IMiner
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         Tensor matrix = batch.Matrix(Distance);
-        // margin[a, p, n] = how much closer n is than p, in "better" units: positive means the triplet is already ordered.
-        Tensor tripletMargin = Distance.Violation(matrix.unsqueeze(2), matrix.unsqueeze(1)).neg();
+        // One row per positive pair rather than an n × m × m cube: (a, p) pairs come in lexicographic order and each row's
+        // negatives in index order, so the triplets come out in (a, p, n) order.
+        Tensor positivePairs = batch.SameLabel().nonzero();
+        Tensor anchors = positivePairs[.., 0], positives = positivePairs[.., 1];
+        Tensor anchorRows = matrix.index_select(0, anchors);
+        // margin[(a, p), n] = how much farther n is than p: positive means the triplet is already ordered.
+        Tensor tripletMargin = Distance.Violation(anchorRows.gather(1, positives.unsqueeze(1)), anchorRows).neg();
         Tensor band = Type switch
         {
             TripletMiningType.All => tripletMargin.le(Margin),
@@ -55,9 +60,12 @@ public sealed class BatchAllMiner : IMiner
             TripletMiningType.SemiHard => tripletMargin.gt(0).logical_and(tripletMargin.le(Margin)),
             _ => tripletMargin.gt(Margin),
         };
-        Tensor valid = batch.SameLabel().unsqueeze(2).logical_and(batch.DifferentLabel().unsqueeze(1)).logical_and(band);
-        Tensor apn = valid.nonzero();
-        return new TripletTuples(apn[.., 0].MoveToOuterDisposeScope(), apn[.., 1].MoveToOuterDisposeScope(), apn[.., 2].MoveToOuterDisposeScope());
+        Tensor pn = batch.DifferentLabel().index_select(0, anchors).logical_and(band).nonzero();
+        Tensor pair = pn[.., 0];
+        return new TripletTuples(
+            anchors.index_select(0, pair).MoveToOuterDisposeScope(),
+            positives.index_select(0, pair).MoveToOuterDisposeScope(),
+            pn[.., 1].MoveToOuterDisposeScope());
     }
 
     IndexTuples IMiner.Mine(Tensor embeddings, Tensor labels, Tensor? referenceEmbeddings, Tensor? referenceLabels) =>
