@@ -11,7 +11,7 @@ namespace DeepRetrieval.Torch.Losses;
 /// <c>d_qi − d_qj</c>: how far j is ahead of i),
 /// <c>AP_q = (1/|P|) Σ_{i∈P} (1 + Σ_{j∈P, j≠i} G(D_ij)) / (1 + Σ_{j∈Ω, j≠i} G(D_ij))</c>,
 /// and the loss of anchor q is <c>1 − AP_q</c> for every anchor with at least one positive, averaged by the default
-/// <see cref="MeanReducer"/>. Time and memory are O(n·m²) for n anchors and m retrieved items.
+/// <see cref="MeanReducer"/>. Time and memory are O(P·m) for P positive pairs and m retrieved items (one row per positive pair, not the n·m² cube).
 /// Differences from the authors' code and PML's <c>SmoothAPLoss</c> (which PML 2.8.1 does not ship): those reshape the batch
 /// into equal-sized class blocks, so they need every class to have the same count in contiguous order, and they count the
 /// query as its own first-ranked positive; here any batch works, the query is never retrieved for itself (the paper's
@@ -44,13 +44,16 @@ public sealed class SmoothAPLoss : MetricLoss
         Tensor anchors = positiveCount.gt(0).nonzero()[.., 0];
         if (anchors.shape[0] == 0) yield break;
 
-        // ahead[q, i, j] = G(D_ij): how surely j ranks before i for anchor q.
-        Tensor ahead = sigmoid(Distance.Violation(scores.unsqueeze(2), scores.unsqueeze(1)) / Temperature);
-        Tensor retrieved = positive + negative;
-        // The j = i term is always σ(0) = ½ with zero gradient, so the batched sums over all j subtract it instead of masking.
-        Tensor rankAmongPositives = 1 + ahead.bmm(positive.unsqueeze(2)).squeeze(2) - 0.5 * positive;
-        Tensor rankAmongAll = 1 + ahead.bmm(retrieved.unsqueeze(2)).squeeze(2) - 0.5 * retrieved;
-        Tensor precision = (rankAmongPositives / rankAmongAll * positive).sum(1);
+        // Only a positive i's rank matters, so work on one row per positive pair (q, i): O(pairs · m), not O(n · m²).
+        Tensor pairs = positive.nonzero();
+        Tensor queries = pairs[.., 0], items = pairs[.., 1];
+        Tensor rows = scores.index_select(0, queries);
+        // ahead[(q, i), j] = G(D_ij): how surely j ranks before i for anchor q.
+        Tensor ahead = sigmoid(Distance.Violation(rows.gather(1, items.unsqueeze(1)), rows) / Temperature);
+        // The j = i term is always σ(0) = ½ with zero gradient (i is in both sets), so the sums over all j subtract it.
+        Tensor rankAmongPositives = 1 + (ahead * positive.index_select(0, queries)).sum(1) - 0.5;
+        Tensor rankAmongAll = 1 + (ahead * (positive + negative).index_select(0, queries)).sum(1) - 0.5;
+        Tensor precision = zeros_like(positiveCount).index_add(0, queries, rankAmongPositives / rankAmongAll, 1);
         Tensor averagePrecision = precision.index_select(0, anchors) / positiveCount.index_select(0, anchors);
         yield return new LossTerms(1 - averagePrecision, LossTermKind.Element, anchors);
     }
