@@ -64,11 +64,39 @@ public sealed class CrossBatchMemory : nn.Module<Tensor, Tensor, Tensor>
     public override Tensor forward(Tensor embeddings, Tensor labels)
     {
         Check(embeddings, labels);
+        CheckFits(embeddings.shape[0], nameof(embeddings));
         Tensor slots = Enqueue(embeddings, labels);
         Tensor memoryEmbeddings = _embeddings!.narrow(0, 0, Count);
         Tensor memoryLabels = _labels!.narrow(0, 0, Count);
         IndexTuples tuples = Miner?.Mine(embeddings, labels, memoryEmbeddings, memoryLabels) ?? IndexTupleOps.AllPairs(labels, memoryLabels);
         return Loss.forward(embeddings, labels, RemoveSelfPairs(tuples, slots), memoryEmbeddings, memoryLabels);
+    }
+
+    /// <summary>
+    /// Splits the batch (PML's <c>enqueue_mask</c>, for two views as in MoCo): rows where <paramref name="enqueueMask"/> is
+    /// true only go into the memory; the other rows are the anchors, compared with the whole memory. No self pairs are
+    /// removed, because an anchor is never in the memory itself.
+    /// </summary>
+    /// <param name="embeddings">b × d embeddings.</param>
+    /// <param name="labels">b integer labels.</param>
+    /// <param name="enqueueMask">b booleans: true to enqueue, false to use as an anchor; at most <see cref="MemorySize"/> true.</param>
+    /// <exception cref="ArgumentException">Shapes or types are wrong, too many rows are enqueued, or the embeddings hold NaN or infinity.</exception>
+    public Tensor forward(Tensor embeddings, Tensor labels, Tensor enqueueMask)
+    {
+        Check(embeddings, labels);
+        ArgumentNullException.ThrowIfNull(enqueueMask);
+        if (enqueueMask.dtype != ScalarType.Bool || enqueueMask.dim() != 1 || enqueueMask.shape[0] != embeddings.shape[0])
+            throw new ArgumentException($"The enqueue mask must be 1-D booleans, one per embedding ({embeddings.shape[0]}); got {enqueueMask.dtype} of shape [{string.Join(", ", enqueueMask.shape)}].", nameof(enqueueMask));
+        Tensor enqueued = enqueueMask.nonzero()[.., 0];
+        Tensor anchors = enqueueMask.logical_not().nonzero()[.., 0];
+        CheckFits(enqueued.shape[0], nameof(enqueueMask));
+        Enqueue(embeddings.index_select(0, enqueued), labels.index_select(0, enqueued));
+        Tensor memoryEmbeddings = _embeddings!.narrow(0, 0, Count);
+        Tensor memoryLabels = _labels!.narrow(0, 0, Count);
+        Tensor anchorEmbeddings = embeddings.index_select(0, anchors);
+        Tensor anchorLabels = labels.index_select(0, anchors);
+        IndexTuples tuples = Miner?.Mine(anchorEmbeddings, anchorLabels, memoryEmbeddings, memoryLabels) ?? IndexTupleOps.AllPairs(anchorLabels, memoryLabels);
+        return Loss.forward(anchorEmbeddings, anchorLabels, tuples, memoryEmbeddings, memoryLabels);
     }
 
     /// <summary>A copy of the stored embeddings in slot order (<see cref="Count"/> × d), or an empty tensor before the first batch.</summary>
@@ -106,18 +134,24 @@ public sealed class CrossBatchMemory : nn.Module<Tensor, Tensor, Tensor>
             throw new ArgumentException($"Embeddings must be floating point; got {embeddings.dtype}.", nameof(embeddings));
         if (labels.shape[0] != embeddings.shape[0])
             throw new ArgumentException($"There are {embeddings.shape[0]} embeddings but {labels.shape[0]} labels.", nameof(labels));
-        if (embeddings.shape[0] > MemorySize)
-            throw new ArgumentException($"A batch of {embeddings.shape[0]} does not fit a memory of {MemorySize}.", nameof(embeddings));
         using var finite = embeddings.detach().isfinite().all();
         // Checked before enqueueing: one bad batch would otherwise poison the memory for many steps.
         if (!finite.item<bool>())
             throw new ArgumentException("Embeddings contain NaN or infinite values.", nameof(embeddings));
     }
 
+    private void CheckFits(long count, string name)
+    {
+        if (count > MemorySize)
+            throw new ArgumentException($"A batch of {count} to enqueue does not fit a memory of {MemorySize}.", name);
+    }
+
     private Tensor Enqueue(Tensor embeddings, Tensor labels)
     {
         EnsureMemory(embeddings);
         long batch = embeddings.shape[0];
+        // An empty enqueue must not look like a wrap-around (PML marks the memory filled then).
+        if (batch == 0) return zeros(0, dtype: ScalarType.Int64, device: embeddings.device);
         Tensor slots = (arange(batch, dtype: ScalarType.Int64, device: embeddings.device) + QueueIndex).remainder(MemorySize);
         using (no_grad())
         {

@@ -220,4 +220,68 @@ for name, miner in [("none", None), ("ms", miners.MultiSimilarityMiner(0.1)), ("
         }
         actual.Should().Equal(PmlMemoryTuples);
     }
+
+    /*
+     PML 2.8.1 CrossBatchMemory with enqueue_mask (same setup and stubs as above):
+import torch
+from pytorch_metric_learning import losses, miners
+torch.set_default_dtype(torch.float64)
+E = torch.tensor([0.07, 0.05, 1.84, 1.37, 1.12, 1.86, 0.6, 0.74, -0.81, -0.8, 0.77, 0.52, 1.96, 0.45, -0.1, -0.25, -1.27, 1.28, -0.56, -0.34, 0.11, 0.16, -1.23, 0.35, 0.67, -0.94, 0.73, 0.04, 0.64, 0.32]).view(10, 3)
+L = torch.tensor([0, 0, 0, 1, 1, 1, 2, 2, 3, 3])
+class ContrastiveLoss(losses.ContrastiveLoss):
+    def forward(self, emb, labels, indices_tuple=None, ref_emb=None, ref_labels=None):
+        self.last = indices_tuple
+        return super().forward(emb, labels, indices_tuple, ref_emb, ref_labels)
+def fmt(out):
+    p = sorted(zip(out[0].tolist(), out[1].tolist())); n = sorted(zip(out[2].tolist(), out[3].tolist()))
+    return "pairs " + str(p) + " " + str(n)
+mask = torch.tensor([False, True, False, True])
+for name, miner in [("none", None), ("ms", miners.MultiSimilarityMiner(0.1))]:
+    rec = ContrastiveLoss(); xbm = losses.CrossBatchMemory(rec, embedding_size=3, memory_size=3, miner=miner)
+    for s, e in [(0, 4), (4, 8), (6, 10)]:
+        xbm(E[s:e], L[s:e], enqueue_mask=mask); print(name, s, fmt(rec.last), xbm.queue_idx, xbm.has_been_filled)
+    */
+    private static readonly string[] PmlMaskedMemoryTuples =
+    [
+        "none 0 pairs [(0, 0), (1, 0)] [(0, 1), (1, 1)] 2 False",
+        "none 4 pairs [(0, 1), (0, 2), (1, 0)] [(0, 0), (1, 1), (1, 2)] 1 True",
+        "none 6 pairs [(0, 0), (0, 1), (1, 2)] [(0, 2), (1, 0), (1, 1)] 0 True",
+        "ms 0 pairs [] [] 2 False",
+        "ms 4 pairs [(0, 1), (0, 2), (1, 0)] [(0, 0), (1, 2)] 1 True",
+        "ms 6 pairs [(1, 2)] [(1, 0), (1, 1)] 0 True",
+    ];
+
+    [Fact]
+    public void EnqueueMask_EnqueuesOnlyMaskedRows_AndUsesTheOthersAsAnchors_AsPml()
+    {
+        using var scope = NewDisposeScope();
+        Tensor x = tensor(new[] { 0.07, 0.05, 1.84, 1.37, 1.12, 1.86, 0.6, 0.74, -0.81, -0.8, 0.77, 0.52, 1.96, 0.45, -0.1, -0.25, -1.27, 1.28, -0.56, -0.34, 0.11, 0.16, -1.23, 0.35, 0.67, -0.94, 0.73, 0.04, 0.64, 0.32 }, [10, 3]);
+        Tensor labels = Labels(0, 0, 0, 1, 1, 1, 2, 2, 3, 3);
+        Tensor mask = tensor(new[] { false, true, false, true });
+        var actual = new List<string>();
+        foreach ((string name, IMiner? miner) in new (string, IMiner?)[] { ("none", null), ("ms", new MultiSimilarityMiner(0.1)) })
+        {
+            var loss = new RecordingLoss();
+            using var memory = new CrossBatchMemory(loss, embeddingSize: 3, memorySize: 3, miner);
+            foreach ((int start, int end) in new[] { (0, 4), (4, 8), (6, 10) })
+            {
+                memory.forward(x[start..end], labels[start..end], mask);
+                actual.Add($"{name} {start} {Format(loss.Last!.Tuples!)} {memory.QueueIndex} {(memory.IsFilled ? "True" : "False")}");
+            }
+        }
+        actual.Should().Equal(PmlMaskedMemoryTuples);
+    }
+
+    [Fact]
+    public void EnqueueMask_WithNothingToEnqueue_LeavesTheMemoryUnfilled()
+    {
+        using var scope = NewDisposeScope();
+        using var memory = new CrossBatchMemory(new RecordingLoss(), embeddingSize: 1, memorySize: 3);
+        memory.forward(Points(1, 2), Labels(0, 0), tensor(new[] { true, false }));
+        memory.forward(Points(3, 4), Labels(0, 0), tensor(new[] { false, false }));
+        memory.IsFilled.Should().BeFalse();
+        D(memory.MemoryEmbeddings()).Should().Equal(1);
+        var wrongMask = () => memory.forward(Points(3, 4), Labels(0, 0), tensor(new long[] { 1, 0 }));
+        wrongMask.Should().Throw<ArgumentException>().WithMessage("*enqueue mask*");
+    }
 }
