@@ -263,4 +263,14 @@ for k, m in cases.items():
             Rows(new SemiHardMiner(0.3).Mine(embeddings, tensor(PmlLabels), refEmb, refLabels)).OrderBy(r => r).Should().Equal(expected);
         }
     }
+
+    [Fact]
+    public void Miners_AcceptFloat32EmbeddingsAndInt32Labels()
+    {
+        using var scope = NewDisposeScope();
+        Tensor x = tensor(new float[] { 0, 1, 2.5f, 4 }, [4, 1]);
+        Tensor labels = tensor(new[] { 0, 0, 1, 1 });
+        Rows(new BatchHardMiner(Plain).Mine(x, labels)).Should().Equal((0, 1, 2), (1, 0, 2), (2, 3, 1), (3, 2, 1));
+        L(new PairMarginMiner(1.2, 2, Plain).Mine(x, labels).Negatives).Should().Equal(2, 1);
+    }
 }
