@@ -10,7 +10,7 @@ namespace DeepRetrieval.Torch.Pooling;
 /// long side, m chosen so neighbours overlap closest to 40 %). Each region is max-pooled and L2-normalised, the region vectors are
 /// summed and the sum is L2-normalised: <c>f = normalise(Σ_R normalise(MAC(x|_R)))</c>. Like cirtorch's <c>rmac</c>, the
 /// whole-map MAC is added as an extra region unless <c>includeWholeMap</c> is false (the paper's plain region set).
-/// The paper also PCA-whitens each region vector before summing; apply <see cref="Heads.PcaWhitening"/> on the regions yourself
+/// The paper also PCA-whitens each region vector before summing; apply <see cref="DeepRetrieval.Torch.Heads.PcaWhitening"/> on the regions yourself
 /// if you need that variant. N × C × H × W in, N × C out (unit rows).
 /// </summary>
 public sealed class RMAC : nn.Module<Tensor, Tensor>
