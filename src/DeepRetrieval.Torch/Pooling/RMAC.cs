@@ -55,7 +55,7 @@ public sealed class RMAC : nn.Module<Tensor, Tensor>
             regionVectors.Add(maps.narrow(2, region.Top, region.Size).narrow(3, region.Left, region.Size).amax([2, 3]));
         Tensor stacked = stack(regionVectors, 0);
         Tensor normalised = stacked / (stacked.norm(2, true, 2) + Epsilon);
-        return nn.functional.normalize(normalised.sum(0), p: 2, dim: 1);
+        return nn.functional.normalize(normalised.sum([0]), p: 2, dim: 1);
     }
 
     /// <summary>
@@ -75,13 +75,16 @@ public sealed class RMAC : nn.Module<Tensor, Tensor>
         int extraAlongWidth = 0, extraAlongHeight = 0;
         if (height != width)
         {
-            // Among 2..7 regions along the long side, pick the count whose overlap (w² − w·b) / w² is closest to 40 %.
+            // Among 2..7 regions along the long side, pick the count whose overlap (w² − w·b) / w² is closest to 40 %. Computed in
+            // float32 exactly as cirtorch's tensor code computes it (b = (1 / (steps − 1)) · (long − w), as PyTorch evaluates
+            // scalar / tensor), because several sizes (e.g. 5 × 9) tie and float rounding decides the tie.
             int best = 0;
-            double bestGap = double.PositiveInfinity;
+            float bestGap = float.PositiveInfinity;
+            float squared = shortSide * (float)shortSide;
             for (int i = 0; i < 6; i++)
             {
-                double step = (Math.Max(height, width) - shortSide) / (double)(i + 1);
-                double gap = Math.Abs((shortSide * (double)shortSide - shortSide * step) / (shortSide * (double)shortSide) - Overlap);
+                float step = 1f / (i + 1) * (Math.Max(height, width) - shortSide);
+                float gap = MathF.Abs((squared - shortSide * step) / squared - (float)Overlap);
                 if (gap < bestGap) { bestGap = gap; best = i; }
             }
             if (height < width) extraAlongWidth = best + 1;
@@ -102,13 +105,14 @@ public sealed class RMAC : nn.Module<Tensor, Tensor>
         return regions;
     }
 
-    // cirtorch: cen = floor(wl2 + i·b) − wl2 with wl2 = floor(wl/2 − 1) and b = (extent − wl) / (count − 1).
+    // cirtorch: cen = floor(wl2 + i·b) − wl2 with wl2 = floor(wl/2 − 1) and b = (extent − wl) / (count − 1), the sum in float32
+    // as its tensor code does (double arithmetic rounds some sizes, e.g. 2 × 32, to a different start).
     private static int[] Starts(int extent, int size, int count)
     {
-        double half = Math.Floor(size / 2.0 - 1);
-        double step = count == 1 ? 0 : (extent - size) / (double)(count - 1);
+        float half = MathF.Floor(size / 2f - 1);
+        float step = count == 1 ? 0f : (float)((extent - size) / (double)(count - 1));
         var starts = new int[count];
-        for (int i = 0; i < count; i++) starts[i] = (int)(Math.Floor(half + i * step) - half);
+        for (int i = 0; i < count; i++) starts[i] = (int)(MathF.Floor(half + i * step) - half);
         return starts;
     }
 }
