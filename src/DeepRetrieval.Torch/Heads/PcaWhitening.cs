@@ -59,8 +59,8 @@ public sealed class PcaWhitening : nn.Module<Tensor, Tensor>
             // A loaded state dict fills the buffers without calling Fit; a non-zero projection is the sign of a fit.
             if (!_fitted)
             {
-                using var anyNonZero = Projection.detach().abs().sum();
-                _fitted = anyNonZero.item<double>() > 0;
+                using var scope = NewDisposeScope();
+                _fitted = Projection.detach().ne(0).any().item<bool>();
             }
             return _fitted;
         }
