@@ -6,12 +6,12 @@ namespace DeepRetrieval.Torch.Pooling;
 /// <summary>
 /// Regional maximum activation of convolutions (Tolias, Sicre &amp; Jégou, "Particular object retrieval with integral
 /// max-pooling of CNN activations", ICLR 2016), with cirtorch's region grid: at scale l = 1..L square regions of side
-/// ⌊2·min(H, W) / (l + 1)⌋ are laid out uniformly with about 40 % overlap (l regions along the short side, l + m − 1 along the
-/// long side, m chosen so neighbours overlap closest to 40 %). Each region is max-pooled and L2-normalised, the region vectors are
+/// ⌊2·min(H, W) / (l + 1)⌋ are laid out uniformly with about 40 % overlap (l regions along the short side, l + m along the
+/// long side, m in 1..6 chosen so neighbours overlap closest to 40 %, m = 0 for a square map). Each region is max-pooled and L2-normalised, the region vectors are
 /// summed and the sum is L2-normalised: <c>f = normalise(Σ_R normalise(MAC(x|_R)))</c>. Like cirtorch's <c>rmac</c>, the
 /// whole-map MAC is added as an extra region unless <c>includeWholeMap</c> is false (the paper's plain region set).
-/// The paper also PCA-whitens each region vector before summing; apply <see cref="DeepRetrieval.Torch.Heads.PcaWhitening"/> on the regions yourself
-/// if you need that variant. N × C × H × W in, N × C out (unit rows).
+/// The paper also PCA-whitens each region vector before summing; that variant is not built in
+/// (<see cref="DeepRetrieval.Torch.Heads.PcaWhitening"/> whitens whole descriptors). N × C × H × W in, N × C out (unit rows).
 /// </summary>
 public sealed class RMAC : nn.Module<Tensor, Tensor>
 {
