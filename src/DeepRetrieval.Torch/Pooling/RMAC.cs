@@ -50,12 +50,20 @@ public sealed class RMAC : nn.Module<Tensor, Tensor>
         FeatureMaps.Check(maps, nameof(maps));
         int height = (int)maps.shape[2], width = (int)maps.shape[3];
         var regionVectors = new List<Tensor>();
-        if (IncludeWholeMap) regionVectors.Add(maps.amax([2, 3]));
-        foreach (RmacRegion region in Regions(height, width, Levels))
-            regionVectors.Add(maps.narrow(2, region.Top, region.Size).narrow(3, region.Left, region.Size).amax([2, 3]));
-        Tensor stacked = stack(regionVectors, 0);
-        Tensor normalised = stacked / (stacked.norm(2, true, 2) + Epsilon);
-        return nn.functional.normalize(normalised.sum([0]), p: 2, dim: 1);
+        if (IncludeWholeMap) regionVectors.Add(maps.amax([2, 3]).unsqueeze(2));
+        // The regions of one scale are a grid of equal squares: one stride-1 max-pool gives the max of every window of that
+        // size, and the grid picks its rows and columns (a few ops per scale rather than per region; repeated starts, which
+        // cirtorch produces for tiny maps, are picked, and counted, twice as there).
+        foreach (ScaleGrid scale in Grids(height, width, Levels))
+        {
+            Tensor windows = nn.functional.max_pool2d(maps, [scale.Size, scale.Size], [1, 1]);
+            Tensor grid = windows.index_select(2, tensor(scale.Tops, device: maps.device))
+                                 .index_select(3, tensor(scale.Lefts, device: maps.device));
+            regionVectors.Add(grid.flatten(2));
+        }
+        Tensor stacked = cat(regionVectors, 2);
+        Tensor normalised = stacked / (stacked.norm(1, true, 2) + Epsilon);
+        return nn.functional.normalize(normalised.sum([2]), p: 2, dim: 1);
     }
 
     /// <summary>
@@ -66,7 +74,12 @@ public sealed class RMAC : nn.Module<Tensor, Tensor>
     /// <param name="width">W.</param>
     /// <param name="levels">L.</param>
     /// <exception cref="ArgumentOutOfRangeException">A size or the level count is not positive.</exception>
-    public static IReadOnlyList<RmacRegion> Regions(int height, int width, int levels)
+    public static IReadOnlyList<RmacRegion> Regions(int height, int width, int levels) =>
+        Grids(height, width, levels)
+            .SelectMany(g => g.Tops.SelectMany(top => g.Lefts.Select(left => new RmacRegion((int)top, (int)left, g.Size))))
+            .ToArray();
+
+    private static List<ScaleGrid> Grids(int height, int width, int levels)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
@@ -91,28 +104,26 @@ public sealed class RMAC : nn.Module<Tensor, Tensor>
             else extraAlongHeight = best + 1;
         }
 
-        var regions = new List<RmacRegion>();
+        var grids = new List<ScaleGrid>();
         for (int level = 1; level <= levels; level++)
         {
             int size = (int)Math.Floor(2.0 * shortSide / (level + 1));
             if (size == 0) continue;
-            int[] tops = Starts(height, size, level + extraAlongHeight);
-            int[] lefts = Starts(width, size, level + extraAlongWidth);
-            foreach (int top in tops)
-                foreach (int left in lefts)
-                    regions.Add(new RmacRegion(top, left, size));
+            grids.Add(new ScaleGrid(size, Starts(height, size, level + extraAlongHeight), Starts(width, size, level + extraAlongWidth)));
         }
-        return regions;
+        return grids;
     }
+
+    private readonly record struct ScaleGrid(int Size, long[] Tops, long[] Lefts);
 
     // cirtorch: cen = floor(wl2 + i·b) − wl2 with wl2 = floor(wl/2 − 1) and b = (extent − wl) / (count − 1), the sum in float32
     // as its tensor code does (double arithmetic rounds some sizes, e.g. 2 × 32, to a different start).
-    private static int[] Starts(int extent, int size, int count)
+    private static long[] Starts(int extent, int size, int count)
     {
         float half = MathF.Floor(size / 2f - 1);
         float step = count == 1 ? 0f : (float)((extent - size) / (double)(count - 1));
-        var starts = new int[count];
-        for (int i = 0; i < count; i++) starts[i] = (int)(MathF.Floor(half + i * step) - half);
+        var starts = new long[count];
+        for (int i = 0; i < count; i++) starts[i] = (long)(MathF.Floor(half + i * step) - half);
         return starts;
     }
 }

@@ -47,6 +47,28 @@ public class RMACTests
         pooled[1].Should().BeApproximately(0.714136551087157, 1e-12);
     }
 
+    [Theory]
+    [InlineData(2, 2)]
+    [InlineData(5, 9)]
+    [InlineData(7, 7)]
+    [InlineData(9, 4)]
+    public void Forward_EqualsTheNormalisedSumOverTheListedRegions_IncludingRepeatedOnes(int height, int width)
+    {
+        using var scope = NewDisposeScope();
+        // 2 × 2 lists some regions twice (cirtorch's starts repeat for tiny maps); they count twice in the sum.
+        Tensor maps = rand([2, 3, height, width], ScalarType.Float64, generator: new Generator((ulong)(height * 100 + width)));
+        Tensor sum = zeros([2, 3], ScalarType.Float64);
+        Tensor whole = maps.amax([2, 3]);
+        sum += whole / (whole.norm(1, true, 2) + 1e-6);
+        foreach (RmacRegion r in RMAC.Regions(height, width, 3))
+        {
+            Tensor v = maps.narrow(2, r.Top, r.Size).narrow(3, r.Left, r.Size).amax([2, 3]);
+            sum += v / (v.norm(1, true, 2) + 1e-6);
+        }
+        Tensor expected = sum / sum.norm(1, true, 2);
+        new RMAC().call(maps).allclose(expected, rtol: 1e-12, atol: 1e-12).Should().BeTrue();
+    }
+
     [Fact]
     public void Forward_OnASingleRegion_IsTheNormalisedMac()
     {
