@@ -14,8 +14,6 @@ namespace DeepRetrieval.Torch.Pooling;
 /// </summary>
 public sealed class GeM : nn.Module<Tensor, Tensor>
 {
-    private readonly Tensor _p;
-
     /// <summary>Creates the layer.</summary>
     /// <param name="p">Initial (or fixed) exponent; cirtorch's default is 3.</param>
     /// <param name="learnable">Train p with the network (a parameter) or keep it fixed (a buffer).</param>
@@ -36,19 +34,16 @@ public sealed class GeM : nn.Module<Tensor, Tensor>
         Tensor initial = full(channels ?? 1, p, ScalarType.Float32).DetachFromDisposeScope();
         if (learnable)
         {
-            var parameter = new Parameter(initial, requires_grad: true);
-            register_parameter("p", parameter);
-            _p = parameter;
+            register_parameter("p", new Parameter(initial, requires_grad: true));
         }
         else
         {
             register_buffer("p", initial);
-            _p = initial;
         }
     }
 
     /// <summary>The exponent: a 1-element tensor when shared, C elements when per channel.</summary>
-    public Tensor P => get_parameter("p") ?? get_buffer("p") ?? _p;
+    public Tensor P => get_parameter("p") ?? get_buffer("p")!;
 
     /// <summary>The clamp applied to activations before the power.</summary>
     public double Epsilon { get; }
