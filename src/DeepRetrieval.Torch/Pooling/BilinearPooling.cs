@@ -6,9 +6,9 @@ namespace DeepRetrieval.Torch.Pooling;
 /// <summary>
 /// Bilinear pooling (Lin, RoyChowdhury &amp; Maji, "Bilinear CNN models for fine-grained visual recognition", ICCV 2015):
 /// the outer product of the two streams' features averaged over locations, <c>B = (1 / HW) Σ_{h,w} a_{:,h,w} b_{:,h,w}ᵀ</c>
-/// (C1 × C2, flattened row-major), then the signed square root <c>z ← sign(z)·√(|z| + ε)</c> and L2 normalisation.
+/// (C1 × C2, flattened row-major), then the signed square root <c>z ← sign(z)·(√(|z| + ε) − √ε)</c> and L2 normalisation.
 /// Called with one map it pools the map with itself (C·C outputs); <see cref="forward(Tensor, Tensor)"/> pools two maps of
-/// the same batch and spatial size (C1·C2 outputs). The ε keeps the square root's gradient finite at zero.
+/// the same batch and spatial size (C1·C2 outputs). The ε keeps the square root's gradient finite at zero (ε = 0 gives the paper's plain sign(z)·√|z|).
 /// </summary>
 public sealed class BilinearPooling : nn.Module<Tensor, Tensor>
 {

@@ -28,6 +28,10 @@ internal static class FeatureMaps
                 secondName);
     }
 
-    /// <summary>The signed square root sign(z)·√(|z| + ε), the "power normalisation" of bilinear features.</summary>
-    public static Tensor SignedSquareRoot(Tensor values, double epsilon) => values.sign() * (values.abs() + epsilon).sqrt();
+    /// <summary>
+    /// The signed square root sign(z)·(√(|z| + ε) − √ε), the "power normalisation" of bilinear features. The ε keeps the
+    /// gradient finite at 0 (1 / (2√ε)); subtracting √ε keeps the function continuous there, so a component that is zero up to
+    /// round-off (an empty compact-bilinear bucket after the FFTs) stays near zero instead of flipping between ±√ε.
+    /// </summary>
+    public static Tensor SignedSquareRoot(Tensor values, double epsilon) => values.sign() * ((values.abs() + epsilon).sqrt() - Math.Sqrt(epsilon));
 }

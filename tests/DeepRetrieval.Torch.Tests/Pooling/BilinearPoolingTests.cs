@@ -12,7 +12,7 @@ public class BilinearPoolingTests
         // Two locations: (1, 0) and (0, 2). Mean outer product [[0.5, 0], [0, 2]]; signed root [√0.5, 0, 0, √2];
         // norm √2.5, so [√0.2, 0, 0, √0.8].
         Tensor maps = tensor(new double[] { 1, 0, 0, 2 }, [1, 2, 1, 2]);
-        double[] pooled = new BilinearPooling().call(maps).data<double>().ToArray();
+        double[] pooled = new BilinearPooling(epsilon: 0).call(maps).data<double>().ToArray();
         pooled.Should().Equal([Math.Sqrt(0.2), 0, 0, Math.Sqrt(0.8)], (a, b) => Math.Abs(a - b) < 1e-9);
     }
 
@@ -24,7 +24,7 @@ public class BilinearPoolingTests
         // signed roots √0.5 and −1; norm √1.5.
         Tensor first = tensor(new double[] { 1, -2 }, [1, 1, 1, 2]);
         Tensor second = tensor(new double[] { 3, 1, 0, 1 }, [1, 2, 1, 2]);
-        double[] pooled = new BilinearPooling().forward(first, second).data<double>().ToArray();
+        double[] pooled = new BilinearPooling(epsilon: 0).forward(first, second).data<double>().ToArray();
         pooled.Should().Equal([Math.Sqrt(0.5 / 1.5), -1 / Math.Sqrt(1.5)], (a, b) => Math.Abs(a - b) < 1e-9);
     }
 
@@ -91,6 +91,18 @@ public class BilinearPoolingTests
         Tensor normalised = new CompactBilinearPooling(4, 4, 16, seed: 9).call(maps);
         normalised.shape.Should().Equal(2, 16);
         normalised.norm(dim: 1).allclose(ones(2, dtype: ScalarType.Float64), atol: 1e-9).Should().BeTrue();
+    }
+
+    [Fact]
+    public void CompactPooling_GradientThroughTheFfts_MatchesFiniteDifferences()
+    {
+        using var scope = NewDisposeScope();
+        var layer = new CompactBilinearPooling(3, 3, 8, seed: 2);
+        // 3 × 3 channel pairs fall into 8 buckets, so some buckets are empty: zero up to FFT round-off, where the signed
+        // square root must not jump (with sign(z)·√(|z| + ε) this check failed by a factor of 30).
+        Tensor weights = randn([2, 8], ScalarType.Float64, generator: new Generator(51));
+        Tensor maps = randn([2, 3, 2, 2], ScalarType.Float64, generator: new Generator(52));
+        GradientCheck.AssertMatches(x => (layer.call(x) * weights).sum(), maps);
     }
 
     [Fact]
