@@ -1,5 +1,6 @@
 using System.Globalization;
 using DeepRetrieval.Quantization;
+using DeepRetrieval.Transforms;
 
 namespace DeepRetrieval.Indexes;
 
@@ -9,6 +10,10 @@ namespace DeepRetrieval.Indexes;
 /// <c>HNSW&lt;M&gt;</c> (a graph with M links per node, e.g. <c>HNSW32</c>), <c>SQ8</c>, <c>SQ4</c>, <c>SQfp16</c>
 /// (exhaustive search over scalar-quantized codes; trained) and <c>PQ&lt;M&gt;</c> or <c>PQ&lt;M&gt;x&lt;bits&gt;</c>
 /// (exhaustive search over product-quantized codes of M sub-quantizers with 8 or the given 4 to 8 bits; trained).
+/// Transform tokens may come first, each mapping the vectors before the next: <c>PCA&lt;d&gt;</c> (PCA to d dimensions),
+/// <c>PCAW&lt;d&gt;</c> (whitened), <c>PCAR&lt;d&gt;</c> (randomly rotated), <c>PCAWR&lt;d&gt;</c>, and <c>OPQ&lt;M&gt;</c> or
+/// <c>OPQ&lt;M&gt;_&lt;d&gt;</c> (an OPQ rotation for M sub-quantizers, to d dimensions); for example <c>OPQ16_64,PQ16</c>
+/// or <c>PCA64,HNSW32</c>. The result is then a <see cref="TransformedIndex"/>.
 /// </summary>
 public static class IndexFactory
 {
@@ -31,11 +36,58 @@ public static class IndexFactory
                 throw new ArgumentException($"Index description \"{description}\": token {i + 1} is empty (a stray comma?).", nameof(description));
         }
 
-        IVectorIndex index = CreateBase(dimension, tokens[0], metric)
-            ?? throw Bad(description, 1, tokens[0], "is not a known index kind (known: Flat, HNSW<M>, SQ8, SQ4, SQfp16, PQ<M>, PQ<M>x<bits>)");
-        if (tokens.Length > 1)
-            throw Bad(description, 2, tokens[1], $"cannot follow {tokens[0]}, which takes no further encoding or refinement in this release");
-        return index;
+        // Leading transform tokens (PCA…, OPQ…) each map the dimension on; the next token is the index.
+        var transforms = new List<Func<int, IVectorTransform>>();
+        int at = 0, current = dimension;
+        while (at < tokens.Length && TryParseTransform(description, at, tokens[at], ref current) is { } create)
+        {
+            transforms.Add(create);
+            at++;
+        }
+        if (at == tokens.Length)
+            throw Bad(description, at, tokens[at - 1], "is a transform and must be followed by an index, e.g. PCA64,Flat");
+
+        IVectorIndex index = CreateBase(current, tokens[at], metric)
+            ?? throw Bad(description, at + 1, tokens[at], "is not a known index kind (known: Flat, HNSW<M>, SQ8, SQ4, SQfp16, PQ<M>, PQ<M>x<bits>; transforms PCA<d>, PCAW<d>, PCAR<d>, PCAWR<d>, OPQ<M>, OPQ<M>_<d> go before them)");
+        if (tokens.Length > at + 1)
+            throw Bad(description, at + 2, tokens[at + 1], $"cannot follow {tokens[at]}, which takes no further encoding or refinement in this release");
+        if (transforms.Count == 0) return index;
+        // OPQ optimises its rotation for the product quantizer that follows, so it shares that quantizer's code width.
+        int bits = index is PqIndex pq ? pq.Quantizer.BitsPerCode : 8;
+        return new TransformedIndex(transforms.Select(create => create(bits)).ToArray(), index);
+    }
+
+    // PCA<d>, PCAW<d> (whitened), PCAR<d> (randomly rotated), PCAWR<d>; OPQ<M> or OPQ<M>_<d>, as in Faiss.
+    // Returns null when the token is not a transform; the function takes the bits per code of a following PQ.
+    private static Func<int, IVectorTransform>? TryParseTransform(string description, int position, string token, ref int dimension)
+    {
+        int input = dimension;
+        if (token.StartsWith(PcaTransform.KindName, StringComparison.Ordinal))
+        {
+            string rest = token[PcaTransform.KindName.Length..];
+            bool whiten = rest.StartsWith('W');
+            if (whiten) rest = rest[1..];
+            bool rotate = rest.StartsWith('R');
+            if (rotate) rest = rest[1..];
+            if (!int.TryParse(rest, NumberStyles.None, CultureInfo.InvariantCulture, out int output) || output < 1 || output > input)
+                throw Bad(description, position + 1, token, $"needs an output dimension from 1 to the input dimension {input}, e.g. PCA64, PCAW64, PCAR64 or PCAWR64");
+            dimension = output;
+            return _ => new PcaTransform(input, output, whiten, whiten ? 1e-6f : 0f, rotate);
+        }
+        if (token.StartsWith(OpqTransform.KindName, StringComparison.Ordinal))
+        {
+            string[] parts = token[OpqTransform.KindName.Length..].Split('_');
+            int output = input;
+            if (parts.Length > 2
+                || !int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int m) || m < 1
+                || (parts.Length == 2 && (!int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out output) || output < 1 || output > input)))
+                throw Bad(description, position + 1, token, $"needs its sub-quantizer count M and optionally an output dimension up to {input}, e.g. OPQ16 or OPQ16_64");
+            if (output % m != 0)
+                throw Bad(description, position + 1, token, $"has an output dimension {output} that is not a multiple of M = {m}");
+            dimension = output;
+            return bits => new OpqTransform(input, m, output, bits);
+        }
+        return null;
     }
 
     private static IVectorIndex? CreateBase(int dimension, string token, Metric metric)
