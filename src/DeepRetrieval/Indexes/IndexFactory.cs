@@ -100,7 +100,8 @@ public static class IndexFactory
                 int output = parts.Length == 2 ? OutputWidth(parts[1], width, "OPQ's output dimension must be a whole number, e.g. OPQ16_64") : width;
                 if (output % m != 0)
                     throw Bad(_position + 1, $"needs its output dimension {output} to be a multiple of its {m} sub-quantizers");
-                return Construct(() => new OpqTransform(width, m, output));
+                int bits = FollowingPqBits();
+                return Construct(() => new OpqTransform(width, m, output, bits));
             }
             if (Prefixed(token, "ITQ", out rest))
             {
@@ -108,6 +109,24 @@ public static class IndexFactory
                 return Construct(() => new ItqTransform(width, output));
             }
             return null;
+        }
+
+        // OPQ learns its rotation for the PQ that follows it, so it borrows that PQ's bits per code (8 when there is none).
+        private int FollowingPqBits()
+        {
+            for (int i = _position + 1; i < tokens.Length; i++)
+            {
+                try
+                {
+                    if (tokens[i].StartsWith("PQ", StringComparison.Ordinal) && IvfEncoding.Parse(tokens[i]) is { Kind: IvfEncodingKind.ProductQuantizer } pq)
+                        return pq.BitsPerCode;
+                }
+                catch (ArgumentException)
+                {
+                    return 8; // reported against the PQ token itself later
+                }
+            }
+            return 8;
         }
 
         private IVectorIndex Index(int width)

@@ -174,6 +174,12 @@ public sealed class PqIndex : VectorIndex
             return;
         }
 
+        SearchParallel(queries, rows, k, ids, distances, filter, threads);
+    }
+
+    // A separate method so that the lambda's captured variables are not allocated on the single-query path.
+    private void SearchParallel(ReadOnlySpan<float> queries, int rows, int k, Span<long> ids, Span<float> distances, Func<long, bool>? filter, int threads)
+    {
         // Parallel bodies cannot capture spans, so the batch goes through arrays and is copied back.
         float[] batch = queries.ToArray();
         NormalizeForCosine(batch, nameof(queries));

@@ -221,6 +221,8 @@ public sealed class ProductQuantizer
     internal void ComputeDistanceTableUnchecked(ReadOnlySpan<float> query, Span<float> table, Metric metric)
     {
         int dsub = SubDimension, ksub = CentroidsPerSubQuantizer;
+        if (ProductQuantizerScan.TryTable(_centroidsBySubComponent, query, table, SubQuantizers, dsub, ksub, metric == Metric.L2))
+            return;
         ReadOnlySpan<float> byComponent = _centroidsBySubComponent;
         Span<float> difference = stackalloc float[ksub];
         for (int m = 0; m < SubQuantizers; m++)

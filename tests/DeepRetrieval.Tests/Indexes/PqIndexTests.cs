@@ -90,6 +90,21 @@ public class PqIndexTests
     }
 
     [Fact]
+    public void SingleQuerySearch_AllocatesNothing()
+    {
+        const int d = 16;
+        float[] data = TestData.Gaussian(2000, d, 9);
+        var index = Trained(data, d, 8, 8);
+        var ids = new long[10];
+        var distances = new float[10];
+        var options = new SearchOptions { MaxDegreeOfParallelism = 1 };
+        for (int warm = 0; warm < 5; warm++) index.Search(data.AsSpan(0, d), 10, ids, distances, options);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int q = 0; q < 20; q++) index.Search(data.AsSpan(q * d, d), 10, ids, distances, options);
+        (GC.GetAllocatedBytesForCurrentThread() - before).Should().Be(0);
+    }
+
+    [Fact]
     public void AddAndSave_BeforeTraining_Throw_AndSearchFindsNothing()
     {
         var index = new PqIndex(4, 2, 4);

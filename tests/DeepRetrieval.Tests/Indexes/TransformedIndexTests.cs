@@ -61,6 +61,23 @@ public class TransformedIndexTests
     }
 
     [Fact]
+    public void SingleQuerySearch_ThroughPcaAndOpq_AllocatesNothing()
+    {
+        const int d = 16;
+        float[] data = OpqTransformTests.CorrelatedData(400, d, 8);
+        var index = new TransformedIndex([new PcaTransform(d, 8), new OpqTransform(8, 2, bitsPerCode: 4, iterations: 1)], new FlatIndex(8));
+        index.Train(data);
+        index.Add(data);
+        var ids = new long[5];
+        var distances = new float[5];
+        var options = new SearchOptions { MaxDegreeOfParallelism = 1 };
+        for (int warm = 0; warm < 5; warm++) index.Search(data.AsSpan(0, d), 5, ids, distances, options);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int q = 0; q < 20; q++) index.Search(data.AsSpan(q * d, d), 5, ids, distances, options);
+        (GC.GetAllocatedBytesForCurrentThread() - before).Should().Be(0);
+    }
+
+    [Fact]
     public void OpqThenPq_RecallsAtLeastAsWellAsPqAlone_OnCorrelatedData()
     {
         const int d = 16, m = 4, bits = 5;
