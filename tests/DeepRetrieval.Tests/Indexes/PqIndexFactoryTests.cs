@@ -74,12 +74,12 @@ public class PqIndexFactoryTests
     }
 
     [Theory]
-    [InlineData("PCA32", "token 1 \"PCA32\" is a transform and must be followed by an index")]
-    [InlineData("PCA200,Flat", "output dimension from 1 to the input dimension 64")]
+    [InlineData("PCA32", "token 1 \"PCA32\" is a transform; an index must follow it")]
+    [InlineData("PCA200,Flat", "200 output dimensions from 64 input dimensions")]
     [InlineData("PCAx,Flat", "token 1 \"PCAx\"")]
-    [InlineData("OPQ,PQ8", "sub-quantizer count M")]
-    [InlineData("OPQ5,PQ8", "not a multiple of M = 5")]
-    [InlineData("OPQ8_128,PQ8", "output dimension up to 64")]
+    [InlineData("OPQ,PQ8", "needs the sub-quantizer count")]
+    [InlineData("OPQ5,PQ8", "multiple of its 5 sub-quantizers")]
+    [InlineData("OPQ8_128,PQ8", "128 output dimensions from 64")]
     [InlineData("OPQ8_32,PQ5", "not a multiple of the sub-quantizer count 5")]
     [InlineData("PCA32,Flaat", "token 2 \"Flaat\"")]
     [InlineData("PCA32,Flat,Flat", "token 3 \"Flat\"")]
