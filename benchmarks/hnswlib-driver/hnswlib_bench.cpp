@@ -37,6 +37,8 @@ static std::vector<T> read_vecs(const std::string& path, int& dim, size_t& rows)
 
 int main(int argc, char** argv) {
     std::string dir = argc > 1 ? argv[1] : ".";
+    // Timed passes per ef after one warm-up pass; match AnnBench's --runs when comparing.
+    const int runs = argc > 2 ? std::max(1, std::atoi(argv[2])) : 3;
     const int k = 10, M = 16, efConstruction = 200;
     int d = 0, dq = 0, dg = 0;
     size_t nb = 0, nq = 0, ng = 0;
@@ -59,9 +61,9 @@ int main(int argc, char** argv) {
         index.setEf(ef);
         size_t hits = 0;
         std::vector<std::vector<hnswlib::labeltype>> found(nq);
-        // A warm-up pass, then the best of three timed passes (as DeepRetrieval.AnnBench does).
+        // A warm-up pass, then the best of `runs` timed passes (as DeepRetrieval.AnnBench --runs does).
         double seconds = 1e300;
-        for (int run = 0; run < 4; run++) {
+        for (int run = 0; run <= runs; run++) {
             for (auto& f : found) f.clear();
             auto s0 = std::chrono::steady_clock::now();
             for (size_t q = 0; q < nq; q++) {

@@ -590,16 +590,16 @@ public sealed class HnswIndex : VectorIndex
                 int width = Math.Max(ef, k);
                 if (_quantizer is not null)
                 {
-                    if (_innerProduct) SearchLayer0(s, query, current, currentKey, width, context, restricted, filter, new QuantizedInnerProductKey(_quantizer));
-                    else SearchLayer0(s, query, current, currentKey, width, context, restricted, filter, new QuantizedL2Key(_quantizer));
+                    if (_innerProduct) SearchLayer0<QuantizedInnerProductKey>(s, query, current, currentKey, width, context, restricted, filter);
+                    else SearchLayer0<QuantizedL2Key>(s, query, current, currentKey, width, context, restricted, filter);
                 }
                 else if (_innerProduct)
                 {
-                    SearchLayer0(s, query, current, currentKey, width, context, restricted, filter, new InnerProductKey(Dimension));
+                    SearchLayer0<InnerProductKey>(s, query, current, currentKey, width, context, restricted, filter);
                 }
                 else
                 {
-                    SearchLayer0(s, query, current, currentKey, width, context, restricted, filter, new L2Key(Dimension));
+                    SearchLayer0<L2Key>(s, query, current, currentKey, width, context, restricted, filter);
                 }
                 HnswHeap top = context.Top;
                 ReadOnlySpan<float> keys = top.Keys;
@@ -685,7 +685,7 @@ public sealed class HnswIndex : VectorIndex
     // Deleted and filtered nodes are expanded but not kept; while fewer than ef are kept the search goes on,
     // as hnswlib's searchBaseLayerST does with deletions or a filter. Generic over the metric so the distance
     // kernel inlines without a branch per neighbour.
-    private unsafe void SearchLayer0<TKey>(Storage s, float* query, int entry, float entryKey, int ef, HnswSearchContext context, bool restricted, Func<long, bool>? filter, TKey key)
+    private unsafe void SearchLayer0<TKey>(Storage s, float* query, int entry, float entryKey, int ef, HnswSearchContext context, bool restricted, Func<long, bool>? filter)
         where TKey : struct, IKey
     {
         int capacity = s.Capacity;
@@ -696,6 +696,8 @@ public sealed class HnswIndex : VectorIndex
         int m0 = _m0;
         int stride = m0 + 1;
         long rowBytes = _rowBytes;
+        int dimension = Dimension;
+        ScalarQuantizer? quantizer = _quantizer;
         int* links0 = s.LinkBase;
         byte* rows = s.RowBase;
         byte[] deleted = s.Deleted;
@@ -734,7 +736,7 @@ public sealed class HnswIndex : VectorIndex
                 }
                 if ((uint)neighbour >= (uint)capacity || visited[neighbour] == stamp) continue;
                 visited[neighbour] = stamp;
-                float distance = key.Of(query, rows + neighbour * rowBytes);
+                float distance = TKey.Of(query, rows + neighbour * rowBytes, dimension, quantizer);
                 if (top.Count < ef || distance < lowerBound)
                 {
                     candidates.Push(-distance, neighbour);
@@ -754,35 +756,38 @@ public sealed class HnswIndex : VectorIndex
     }
 
     // The hot loop's distance, a struct per storage and metric so the JIT specialises SearchLayer0 for each.
+    // Static so the float keys compile to the bare kernel call; the quantizer is null for them.
     private unsafe interface IKey
     {
-        float Of(float* query, byte* row);
+        static abstract float Of(float* query, byte* row, int dimension, ScalarQuantizer? quantizer);
     }
 
-    private readonly unsafe struct L2Key(int dimension) : IKey
+    private readonly unsafe struct L2Key : IKey
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public float Of(float* query, byte* row) => Distance.SquaredL2Unchecked(ref *query, ref *(float*)row, dimension);
+        public static float Of(float* query, byte* row, int dimension, ScalarQuantizer? quantizer) =>
+            Distance.SquaredL2Unchecked(ref *query, ref *(float*)row, dimension);
     }
 
-    private readonly unsafe struct InnerProductKey(int dimension) : IKey
+    private readonly unsafe struct InnerProductKey : IKey
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public float Of(float* query, byte* row) => -Distance.InnerProductUnchecked(ref *query, ref *(float*)row, dimension);
+        public static float Of(float* query, byte* row, int dimension, ScalarQuantizer? quantizer) =>
+            -Distance.InnerProductUnchecked(ref *query, ref *(float*)row, dimension);
     }
 
-    private readonly unsafe struct QuantizedL2Key(ScalarQuantizer quantizer) : IKey
+    private readonly unsafe struct QuantizedL2Key : IKey
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public float Of(float* query, byte* row) =>
-            quantizer.SquaredL2Unchecked(new ReadOnlySpan<float>(query, quantizer.Dimension), new ReadOnlySpan<byte>(row, quantizer.CodeSize));
+        public static float Of(float* query, byte* row, int dimension, ScalarQuantizer? quantizer) =>
+            quantizer!.SquaredL2Unchecked(new ReadOnlySpan<float>(query, dimension), new ReadOnlySpan<byte>(row, quantizer.CodeSize));
     }
 
-    private readonly unsafe struct QuantizedInnerProductKey(ScalarQuantizer quantizer) : IKey
+    private readonly unsafe struct QuantizedInnerProductKey : IKey
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public float Of(float* query, byte* row) =>
-            -quantizer.InnerProductUnchecked(new ReadOnlySpan<float>(query, quantizer.Dimension), new ReadOnlySpan<byte>(row, quantizer.CodeSize));
+        public static float Of(float* query, byte* row, int dimension, ScalarQuantizer? quantizer) =>
+            -quantizer!.InnerProductUnchecked(new ReadOnlySpan<float>(query, dimension), new ReadOnlySpan<byte>(row, quantizer.CodeSize));
     }
 
     // Beam search on one layer while building (hnswlib's searchBaseLayer): neighbour lists are read under

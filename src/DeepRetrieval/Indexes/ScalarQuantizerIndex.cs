@@ -160,6 +160,12 @@ public sealed class ScalarQuantizerIndex : VectorIndex
             return;
         }
 
+        SearchParallel(queries, rows, k, ids, distances, filter, threads);
+    }
+
+    // Apart from SearchCore so that the closure's captures are allocated only on this path, not for every single query.
+    private void SearchParallel(ReadOnlySpan<float> queries, int rows, int k, Span<long> ids, Span<float> distances, Func<long, bool>? filter, int threads)
+    {
         // Parallel bodies cannot capture spans, so the batch goes through arrays and is copied back.
         float[] batch = queries.ToArray();
         NormalizeForCosine(batch, nameof(queries));
