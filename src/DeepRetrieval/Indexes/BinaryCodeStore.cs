@@ -44,16 +44,7 @@ internal sealed class BinaryCodeStore
 
     public int Remove(ReadOnlySpan<long> ids)
     {
-        _rows.CheckPresent(ids);
-        int removed = 0;
-        foreach (long id in ids)
-        {
-            if (!_rows.Remove(id, out int row, out int last)) continue; // listed twice
-            if (row != last)
-                _codes.AsSpan(last * CodeSize, CodeSize).CopyTo(_codes.AsSpan(row * CodeSize, CodeSize));
-            removed++;
-        }
-        return removed;
+        return _rows.RemoveCompacting(ids, _codes, CodeSize);
     }
 
     /// <summary>

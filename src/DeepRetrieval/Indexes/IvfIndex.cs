@@ -380,25 +380,10 @@ public sealed class IvfIndex : VectorIndex
                     if (inside && (filter is null || filter(list.Ids[i]))) found.Add((keys[i], list.Ids[i]));
                 }
             }
-            found.Sort();
             perQuery[q] = found;
         });
 
-        var offsets = new long[rows + 1];
-        for (int i = 0; i < rows; i++) offsets[i + 1] = offsets[i] + perQuery[i].Count;
-        var resultIds = new long[offsets[rows]];
-        var resultDistances = new float[offsets[rows]];
-        for (int i = 0; i < rows; i++)
-        {
-            var list = perQuery[i];
-            int o = (int)offsets[i];
-            for (int j = 0; j < list.Count; j++)
-            {
-                resultIds[o + j] = list[j].Id;
-                resultDistances[o + j] = similarity ? -list[j].Key : list[j].Key;
-            }
-        }
-        return new RangeSearchResult(offsets, resultIds, resultDistances);
+        return RangeSearchResult.Concatenate(perQuery, similarity);
     }
 
     /// <inheritdoc />

@@ -166,16 +166,7 @@ public sealed class KdTreeIndex : VectorIndex
     /// <inheritdoc />
     protected override int RemoveCore(ReadOnlySpan<long> ids)
     {
-        _rows.CheckPresent(ids);
-        int d = Dimension;
-        int removed = 0;
-        foreach (long id in ids)
-        {
-            if (!_rows.Remove(id, out int row, out int last)) continue; // listed twice
-            if (row != last)
-                _vectors.AsSpan(last * d, d).CopyTo(_vectors.AsSpan(row * d, d));
-            removed++;
-        }
+        int removed = _rows.RemoveCompacting(ids, _vectors, Dimension);
         // Moving rows broke the leaf blocks, so the tree is rebuilt over what is left.
         Build();
         return removed;
@@ -241,25 +232,10 @@ public sealed class KdTreeIndex : VectorIndex
                     stack.Push((near, entry.Bound));
                 }
             }
-            list.Sort();
             perQuery[q] = list;
         });
 
-        var offsets = new long[rows + 1];
-        for (int i = 0; i < rows; i++) offsets[i + 1] = offsets[i] + perQuery[i].Count;
-        var resultIds = new long[offsets[rows]];
-        var resultDistances = new float[offsets[rows]];
-        for (int i = 0; i < rows; i++)
-        {
-            var list = perQuery[i];
-            int o = (int)offsets[i];
-            for (int j = 0; j < list.Count; j++)
-            {
-                resultIds[o + j] = list[j].Id;
-                resultDistances[o + j] = list[j].Distance;
-            }
-        }
-        return new RangeSearchResult(offsets, resultIds, resultDistances);
+        return RangeSearchResult.Concatenate(perQuery, false);
     }
 
     /// <inheritdoc />

@@ -140,17 +140,7 @@ public sealed class PqIndex : VectorIndex
     /// <inheritdoc />
     protected override int RemoveCore(ReadOnlySpan<long> ids)
     {
-        _rows.CheckPresent(ids);
-        int codeSize = CodeSize;
-        int removed = 0;
-        foreach (long id in ids)
-        {
-            if (!_rows.Remove(id, out int row, out int last)) continue; // listed twice
-            if (row != last)
-                _codes.AsSpan(last * codeSize, codeSize).CopyTo(_codes.AsSpan(row * codeSize, codeSize));
-            removed++;
-        }
-        return removed;
+        return _rows.RemoveCompacting(ids, _codes, CodeSize);
     }
 
     /// <inheritdoc />
@@ -228,25 +218,10 @@ public sealed class PqIndex : VectorIndex
                 ArrayPool<float>.Shared.Return(table);
                 ArrayPool<float>.Shared.Return(block);
             }
-            list.Sort();
             perQuery[q] = list;
         });
 
-        var offsets = new long[rows + 1];
-        for (int i = 0; i < rows; i++) offsets[i + 1] = offsets[i] + perQuery[i].Count;
-        var resultIds = new long[offsets[rows]];
-        var resultDistances = new float[offsets[rows]];
-        for (int i = 0; i < rows; i++)
-        {
-            var list = perQuery[i];
-            int o = (int)offsets[i];
-            for (int j = 0; j < list.Count; j++)
-            {
-                resultIds[o + j] = list[j].Id;
-                resultDistances[o + j] = similarity ? -list[j].Key : list[j].Key;
-            }
-        }
-        return new RangeSearchResult(offsets, resultIds, resultDistances);
+        return RangeSearchResult.Concatenate(perQuery, similarity);
     }
 
     /// <inheritdoc />

@@ -221,16 +221,7 @@ public sealed class RandomProjectionForestIndex : VectorIndex
     /// <inheritdoc />
     protected override int RemoveCore(ReadOnlySpan<long> ids)
     {
-        _rows.CheckPresent(ids);
-        int d = Dimension;
-        int removed = 0;
-        foreach (long id in ids)
-        {
-            if (!_rows.Remove(id, out int row, out int last)) continue; // listed twice
-            if (row != last)
-                _vectors.AsSpan(last * d, d).CopyTo(_vectors.AsSpan(row * d, d));
-            removed++;
-        }
+        int removed = _rows.RemoveCompacting(ids, _vectors, Dimension);
         // Leaves name rows, and rows moved: rebuild over what is left.
         Build();
         return removed;
@@ -295,25 +286,10 @@ public sealed class RandomProjectionForestIndex : VectorIndex
                 long id = _rows.Ids[r];
                 if (inside && (filter is null || filter(id))) list.Add((key, id));
             }
-            list.Sort();
             perQuery[q] = list;
         });
 
-        var offsets = new long[rows + 1];
-        for (int i = 0; i < rows; i++) offsets[i + 1] = offsets[i] + perQuery[i].Count;
-        var resultIds = new long[offsets[rows]];
-        var resultDistances = new float[offsets[rows]];
-        for (int i = 0; i < rows; i++)
-        {
-            var list = perQuery[i];
-            int o = (int)offsets[i];
-            for (int j = 0; j < list.Count; j++)
-            {
-                resultIds[o + j] = list[j].Id;
-                resultDistances[o + j] = similarity ? -list[j].Key : list[j].Key;
-            }
-        }
-        return new RangeSearchResult(offsets, resultIds, resultDistances);
+        return RangeSearchResult.Concatenate(perQuery, similarity);
     }
 
     /// <inheritdoc />

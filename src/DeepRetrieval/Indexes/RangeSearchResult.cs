@@ -41,4 +41,27 @@ public sealed class RangeSearchResult
     /// <summary>The distances found for one query.</summary>
     /// <param name="query">Query row.</param>
     public ReadOnlySpan<float> DistancesOf(int query) => Distances.AsSpan((int)Offsets[query], (int)(Offsets[query + 1] - Offsets[query]));
+
+    /// <summary>
+    /// Packs per-query (key, id) lists into one result, each sorted by key then id (closest first); keys are negated
+    /// back into similarities when <paramref name="negateKeys"/> is set.
+    /// </summary>
+    internal static RangeSearchResult Concatenate(List<(float Key, long Id)>[] perQuery, bool negateKeys)
+    {
+        var offsets = new long[perQuery.Length + 1];
+        for (int i = 0; i < perQuery.Length; i++) offsets[i + 1] = offsets[i] + perQuery[i].Count;
+        var ids = new long[offsets[^1]];
+        var distances = new float[offsets[^1]];
+        for (int i = 0; i < perQuery.Length; i++)
+        {
+            perQuery[i].Sort();
+            int o = (int)offsets[i];
+            foreach (var (key, id) in perQuery[i])
+            {
+                ids[o] = id;
+                distances[o++] = negateKeys ? -key : key;
+            }
+        }
+        return new RangeSearchResult(offsets, ids, distances);
+    }
 }

@@ -72,4 +72,21 @@ internal sealed class RowIds
         Count--;
         return true;
     }
+
+    /// <summary>
+    /// Removes <paramref name="ids"/> (all present, or nothing happens: <see cref="KeyNotFoundException"/>) and keeps
+    /// <paramref name="rows"/> compact by moving each last row into the freed one; returns how many were removed.
+    /// </summary>
+    public int RemoveCompacting<T>(ReadOnlySpan<long> ids, T[] rows, int width) where T : unmanaged
+    {
+        CheckPresent(ids);
+        int removed = 0;
+        foreach (long id in ids)
+        {
+            if (!Remove(id, out int row, out int last)) continue; // listed twice
+            if (row != last) rows.AsSpan(last * width, width).CopyTo(rows.AsSpan(row * width, width));
+            removed++;
+        }
+        return removed;
+    }
 }
