@@ -258,6 +258,16 @@ public sealed class ScalarQuantizer
         return Math.Min(top, (int)(t * Levels));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Sq8Step512(ref float q, ref byte c, ref float s, ref float b, int j, bool l2, Vector512<float> acc)
+    {
+        Vector512<float> x = Vector512.FusedMultiplyAdd(WidenBytes16(ref Unsafe.Add(ref c, j)), Vector512.LoadUnsafe(ref s, (nuint)j), Vector512.LoadUnsafe(ref b, (nuint)j));
+        Vector512<float> qv = Vector512.LoadUnsafe(ref q, (nuint)j);
+        if (!l2) return Vector512.FusedMultiplyAdd(qv, x, acc);
+        Vector512<float> diff = qv - x;
+        return Vector512.FusedMultiplyAdd(diff, diff, acc);
+    }
+
     private float Sq8Distance(ReadOnlySpan<float> query, ReadOnlySpan<byte> code, bool l2)
     {
         ref float q = ref MemoryMarshal.GetReference(query);
@@ -268,22 +278,19 @@ public sealed class ScalarQuantizer
         float sum = 0f;
         if (Vector512.IsHardwareAccelerated && d >= 16)
         {
-            Vector512<float> acc = Vector512<float>.Zero;
-            for (; j <= d - 16; j += 16)
+            // Two accumulators: one FMA chain would wait on its own latency every 16 components.
+            Vector512<float> acc0 = Vector512<float>.Zero, acc1 = Vector512<float>.Zero;
+            for (; j <= d - 32; j += 32)
             {
-                Vector512<float> x = Vector512.FusedMultiplyAdd(WidenBytes16(ref Unsafe.Add(ref c, j)), Vector512.LoadUnsafe(ref s, (nuint)j), Vector512.LoadUnsafe(ref b, (nuint)j));
-                Vector512<float> qv = Vector512.LoadUnsafe(ref q, (nuint)j);
-                if (l2)
-                {
-                    Vector512<float> diff = qv - x;
-                    acc = Vector512.FusedMultiplyAdd(diff, diff, acc);
-                }
-                else
-                {
-                    acc = Vector512.FusedMultiplyAdd(qv, x, acc);
-                }
+                acc0 = Sq8Step512(ref q, ref c, ref s, ref b, j, l2, acc0);
+                acc1 = Sq8Step512(ref q, ref c, ref s, ref b, j + 16, l2, acc1);
             }
-            sum = Vector512.Sum(acc);
+            if (j <= d - 16)
+            {
+                acc0 = Sq8Step512(ref q, ref c, ref s, ref b, j, l2, acc0);
+                j += 16;
+            }
+            sum = Vector512.Sum(acc0 + acc1);
         }
         else if (Vector256.IsHardwareAccelerated && d >= 8)
         {
