@@ -270,6 +270,10 @@ public sealed class IvfIndex : VectorIndex
                 _slotOf[ids[first + r]] = Pack(list, offset);
             }
         }
+        // Doubling leaves up to half of every list empty after a bulk load; trimming costs one pass, amortised over
+        // adds that grow the index by at least an eighth.
+        if ((long)rows * 8 >= _slotOf.Count)
+            foreach (IvfList list in _lists) list.TrimExcess(codeSize);
     }
 
     /// <inheritdoc />

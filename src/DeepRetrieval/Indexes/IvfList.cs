@@ -22,6 +22,14 @@ internal sealed class IvfList
         Array.Resize(ref Ids, capacity);
     }
 
+    /// <summary>Drops unused capacity, so a bulk-loaded list costs its entries and nothing more.</summary>
+    public void TrimExcess(int codeSize)
+    {
+        if (Ids.Length == Count) return;
+        Array.Resize(ref Codes, Count * codeSize);
+        Array.Resize(ref Ids, Count);
+    }
+
     /// <summary>Appends an entry (capacity must allow it) and returns its offset.</summary>
     public int Append(long id, ReadOnlySpan<byte> code)
     {
