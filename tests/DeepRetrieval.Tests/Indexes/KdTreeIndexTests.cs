@@ -205,4 +205,22 @@ public class KdTreeIndexTests
         FluentActions.Invoking(() => tree.Search([1f, 2f], 1, new KdTreeSearchOptions { MaxLeaves = -2 })).Should().Throw<ArgumentOutOfRangeException>();
         FluentActions.Invoking(() => tree.Add([1f, 2f], [0])).Should().Throw<ArgumentException>().WithMessage("*already*");
     }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(4)]
+    public void SingleQuerySearch_AllocatesNothing_OnceWarm(int maxLeaves)
+    {
+        const int d = 4;
+        var tree = new KdTreeIndex(d) { MaxLeaves = maxLeaves };
+        tree.Add(TestData.Gaussian(2000, d, 19));
+        float[] queries = TestData.Gaussian(50, d, 20);
+        var ids = new long[10];
+        var distances = new float[10];
+        var options = new SearchOptions { MaxDegreeOfParallelism = 1 };
+        for (int q = 0; q < 50; q++) tree.Search(queries.AsSpan(q * d, d), 10, ids, distances, options);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int q = 0; q < 50; q++) tree.Search(queries.AsSpan(q * d, d), 10, ids, distances, options);
+        (GC.GetAllocatedBytesForCurrentThread() - before).Should().Be(0);
+    }
 }

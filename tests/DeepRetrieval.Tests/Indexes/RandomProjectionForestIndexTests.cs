@@ -169,4 +169,19 @@ public class RandomProjectionForestIndexTests
         forest.Add([1f, 1f]);
         FluentActions.Invoking(() => forest.Search([1f, 1f], 1, new RandomProjectionForestSearchOptions { SearchK = -5 })).Should().Throw<ArgumentOutOfRangeException>();
     }
+
+    [Fact]
+    public void SingleQuerySearch_AllocatesNothing_OnceWarm()
+    {
+        var forest = new RandomProjectionForestIndex(4, 3, Metric.Cosine);
+        forest.Add(TestData.Gaussian(2000, 4, 21));
+        float[] queries = TestData.Gaussian(50, 4, 22);
+        var ids = new long[10];
+        var distances = new float[10];
+        var options = new RandomProjectionForestSearchOptions { MaxDegreeOfParallelism = 1, SearchK = 200 };
+        for (int q = 0; q < 50; q++) forest.Search(queries.AsSpan(q * 4, 4), 10, ids, distances, options);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int q = 0; q < 50; q++) forest.Search(queries.AsSpan(q * 4, 4), 10, ids, distances, options);
+        (GC.GetAllocatedBytesForCurrentThread() - before).Should().Be(0);
+    }
 }
