@@ -191,8 +191,13 @@ public sealed class KdTreeIndex : VectorIndex
             return;
         }
 
+        SearchInParallel(queries.ToArray(), rows, k, ids, distances, maxLeaves, filter, threads);
+    }
+
+    // Kept apart from SearchCore so its closure is allocated only for parallel batches, not per single query.
+    private void SearchInParallel(float[] batch, int rows, int k, Span<long> ids, Span<float> distances, int maxLeaves, Func<long, bool>? filter, int threads)
+    {
         // Parallel bodies cannot capture spans, so the batch goes through arrays and is copied back.
-        float[] batch = queries.ToArray();
         var outIds = new long[ids.Length];
         var outDistances = new float[distances.Length];
         Parallel.For(0, rows, new ParallelOptions { MaxDegreeOfParallelism = threads }, q =>

@@ -256,9 +256,15 @@ public sealed class RandomProjectionForestIndex : VectorIndex
             return;
         }
 
-        // Parallel bodies cannot capture spans, so the batch goes through arrays and is copied back.
         float[] batch = queries.ToArray();
         NormalizeForCosine(batch, nameof(queries));
+        SearchInParallel(batch, rows, k, ids, distances, searchK, filter, threads);
+    }
+
+    // Kept apart from SearchCore so its closure is allocated only for parallel batches, not per single query.
+    private void SearchInParallel(float[] batch, int rows, int k, Span<long> ids, Span<float> distances, int searchK, Func<long, bool>? filter, int threads)
+    {
+        // Parallel bodies cannot capture spans, so the batch goes through arrays and is copied back.
         var outIds = new long[ids.Length];
         var outDistances = new float[distances.Length];
         Parallel.For(0, rows, new ParallelOptions { MaxDegreeOfParallelism = threads }, q =>

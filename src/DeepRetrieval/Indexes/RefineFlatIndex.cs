@@ -264,6 +264,8 @@ public sealed class RefineFlatIndex : VectorIndex
         foreach (long id in candidates)
         {
             if (id == SearchResult.MissingId) continue;
+            if (!_rows.Contains(id))
+                throw new InvalidOperationException($"The base index returned id {id}, which the refine index does not hold; add and remove vectors through the refine index, not its base.");
             int row = _rows.RowOf(id);
             float key = KeyOf(query, row);
             heap.Push(key, id);

@@ -205,4 +205,56 @@ public class KdTreeIndexTests
         FluentActions.Invoking(() => tree.Search([1f, 2f], 1, new KdTreeSearchOptions { MaxLeaves = -2 })).Should().Throw<ArgumentOutOfRangeException>();
         FluentActions.Invoking(() => tree.Add([1f, 2f], [0])).Should().Throw<ArgumentException>().WithMessage("*already*");
     }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(4)]
+    public void SingleQuerySearch_AllocatesNothing_OnceWarm(int maxLeaves)
+    {
+        const int d = 4;
+        var tree = new KdTreeIndex(d) { MaxLeaves = maxLeaves };
+        tree.Add(TestData.Gaussian(2000, d, 19));
+        float[] queries = TestData.Gaussian(50, d, 20);
+        var ids = new long[10];
+        var distances = new float[10];
+        var options = new SearchOptions { MaxDegreeOfParallelism = 1 };
+        for (int q = 0; q < 50; q++) tree.Search(queries.AsSpan(q * d, d), 10, ids, distances, options);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int q = 0; q < 50; q++) tree.Search(queries.AsSpan(q * d, d), 10, ids, distances, options);
+        (GC.GetAllocatedBytesForCurrentThread() - before).Should().Be(0);
+    }
+
+    // A two-point tree written by hand: root split at 0.5, leaves {row 0} and {row 1}.
+    private static MemoryStream HandWrittenTree(int rootFirstChild, int secondLeafEnd)
+    {
+        var stream = new MemoryStream();
+        IndexFile.Write(stream, KdTreeIndex.KindName, w =>
+        {
+            w.WriteInt32(1);
+            w.WriteInt32((int)Metric.L2);
+            w.WriteInt32(1);
+            w.WriteInt32(0);
+            w.WriteInt64(2);
+            w.WriteInt64(2);
+            w.WriteInt64(2);
+            w.WriteSpan<long>([0, 1]);
+            w.WriteSpan<float>([0f, 1f]);
+            w.WriteInt64(3);
+            w.WriteSpan<int>([0, -1, -1]);
+            w.WriteSpan<float>([0.5f, 0f, 0f]);
+            w.WriteSpan<int>([rootFirstChild, 0, 1]);
+            w.WriteSpan<int>([2, 1, secondLeafEnd]);
+        });
+        stream.Position = 0;
+        return stream;
+    }
+
+    [Fact]
+    public void Load_RejectsATreeThatCouldLoopOrReadOutOfRange()
+    {
+        var valid = (KdTreeIndex)IndexFile.Load(HandWrittenTree(1, 2));
+        valid.Search([0.9f], 2).Ids.Should().Equal(1L, 0L);
+        FluentActions.Invoking(() => IndexFile.Load(HandWrittenTree(0, 2))).Should().Throw<InvalidDataException>().WithMessage("*child*");
+        FluentActions.Invoking(() => IndexFile.Load(HandWrittenTree(1, 7))).Should().Throw<InvalidDataException>().WithMessage("*leaf*");
+    }
 }

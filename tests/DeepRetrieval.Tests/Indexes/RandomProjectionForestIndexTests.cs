@@ -169,4 +169,59 @@ public class RandomProjectionForestIndexTests
         forest.Add([1f, 1f]);
         FluentActions.Invoking(() => forest.Search([1f, 1f], 1, new RandomProjectionForestSearchOptions { SearchK = -5 })).Should().Throw<ArgumentOutOfRangeException>();
     }
+
+    [Fact]
+    public void SingleQuerySearch_AllocatesNothing_OnceWarm()
+    {
+        var forest = new RandomProjectionForestIndex(4, 3, Metric.Cosine);
+        forest.Add(TestData.Gaussian(2000, 4, 21));
+        float[] queries = TestData.Gaussian(50, 4, 22);
+        var ids = new long[10];
+        var distances = new float[10];
+        var options = new RandomProjectionForestSearchOptions { MaxDegreeOfParallelism = 1, SearchK = 200 };
+        for (int q = 0; q < 50; q++) forest.Search(queries.AsSpan(q * 4, 4), 10, ids, distances, options);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int q = 0; q < 50; q++) forest.Search(queries.AsSpan(q * 4, 4), 10, ids, distances, options);
+        (GC.GetAllocatedBytesForCurrentThread() - before).Should().Be(0);
+    }
+
+    // A one-tree forest written by hand: the plane x = 0.5 splits leaves {row 0} and {row 1}.
+    private static MemoryStream HandWrittenForest(int firstChild, int secondLeafRow)
+    {
+        var stream = new MemoryStream();
+        IndexFile.Write(stream, RandomProjectionForestIndex.KindName, w =>
+        {
+            w.WriteInt32(1);
+            w.WriteInt32((int)Metric.L2);
+            w.WriteInt32(1);
+            w.WriteInt32(1);
+            w.WriteInt32(5);
+            w.WriteInt32(0);
+            w.WriteInt64(2);
+            w.WriteInt64(2);
+            w.WriteInt64(2);
+            w.WriteSpan<long>([0, 1]);
+            w.WriteSpan<float>([0f, 1f]);
+            w.WriteInt64(1);
+            w.WriteSpan<float>([1f]);
+            w.WriteSpan<float>([-0.5f]);
+            w.WriteSpan<int>([firstChild, ~1]);
+            w.WriteInt64(1);
+            w.WriteSpan<int>([0]);
+            w.WriteInt64(2);
+            w.WriteSpan<int>([0, 1, 2]);
+            w.WriteSpan<int>([0, secondLeafRow]);
+        });
+        stream.Position = 0;
+        return stream;
+    }
+
+    [Fact]
+    public void Load_RejectsAForestThatCouldLoopOrReadOutOfRange()
+    {
+        var valid = (RandomProjectionForestIndex)IndexFile.Load(HandWrittenForest(~0, 1));
+        valid.Search([0.9f], 2).Ids.Should().Equal(1L, 0L);
+        FluentActions.Invoking(() => IndexFile.Load(HandWrittenForest(0, 1))).Should().Throw<InvalidDataException>().WithMessage("*reference*");
+        FluentActions.Invoking(() => IndexFile.Load(HandWrittenForest(~0, 9))).Should().Throw<InvalidDataException>().WithMessage("*row 9*");
+    }
 }

@@ -151,6 +151,9 @@ public class RefineFlatIndexTests
         refined.RangeSearch([1f, 0f], 4.5f).Ids.Should().Equal(2L, 9L);
         FluentActions.Invoking(() => refined.Add([1f, 1f], [9])).Should().Throw<ArgumentException>().WithMessage("*already*");
         flatBase.Count.Should().Be(3);
+        // Going around the refine index is caught at the next search rather than answered wrongly.
+        flatBase.Add([1f, 0f], [50]);
+        FluentActions.Invoking(() => refined.Search([1f, 0f], 1)).Should().Throw<InvalidOperationException>().WithMessage("*50*");
     }
 
     [Fact]
