@@ -79,6 +79,23 @@ public class LshIndexTests
     }
 
     [Fact]
+    public void BatchSearchOnTwoThreads_MatchesOneQueryAtATime()
+    {
+        const int d = 16;
+        float[] data = TestData.Clustered(500, d, 8, 50);
+        float[] queries = TestData.Gaussian(7, d, 51);
+        var index = new LshIndex(d, 128);
+        index.Add(data);
+        SearchResult batch = index.Search(queries, 6, new SearchOptions { MaxDegreeOfParallelism = 2 });
+        for (int q = 0; q < 7; q++)
+        {
+            SearchResult single = index.Search(queries.AsSpan(q * d, d), 6);
+            single.Ids.Should().Equal(batch.IdsOf(q).ToArray());
+            single.Distances.Should().Equal(batch.DistancesOf(q).ToArray());
+        }
+    }
+
+    [Fact]
     public void CosineRangeSearch_ReturnsCodesWhoseEstimateExceedsTheThreshold()
     {
         const int d = 10, bits = 64;
