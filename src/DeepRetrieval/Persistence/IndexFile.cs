@@ -38,6 +38,7 @@ public static class IndexFile
         [HnswIndex.KindName] = HnswIndex.ReadPayload,
         [ScalarQuantizerIndex.KindName] = ScalarQuantizerIndex.ReadPayload,
         [PqIndex.KindName] = PqIndex.ReadPayload,
+        [TransformedIndex.KindName] = TransformedIndex.ReadPayload,
         [IvfIndex.KindName] = IvfIndex.ReadPayload,
     };
 

@@ -89,14 +89,16 @@ public sealed class ProductQuantizer
     /// <param name="options">k-means settings (iterations, seed, sampling, threads); <see cref="KMeansOptions.K"/> and
     /// <see cref="KMeansOptions.Metric"/> are ignored, since each codebook has 2^bits centroids and is trained with L2. Null for the defaults.</param>
     /// <exception cref="ArgumentException">Partial rows, non-finite values or fewer rows than centroids per codebook.</exception>
-    public void Train(ReadOnlySpan<float> vectors, KMeansOptions? options = null)
+    public void Train(ReadOnlySpan<float> vectors, KMeansOptions? options = null) => Train(vectors, options, default);
+
+    /// <summary>Trains as <see cref="Train(ReadOnlySpan{float}, KMeansOptions?)"/>; non-empty <paramref name="initialCentroids"/> ([M][2^bits][dsub]) start every subspace's k-means (a hot start, as OPQ's alternation uses).</summary>
+    internal void Train(ReadOnlySpan<float> vectors, KMeansOptions? options, ReadOnlySpan<float> initialCentroids)
     {
         int rows = CheckRows(vectors, nameof(vectors));
         int ksub = CentroidsPerSubQuantizer;
         if (rows < ksub)
             throw new ArgumentException($"Training a product quantizer with {ksub} centroids per sub-quantizer needs at least {ksub} vectors; got {rows}.", nameof(vectors));
         KMeansOptions settings = (options ?? new KMeansOptions()) with { K = ksub, Metric = Metric.L2, InitialCentroids = null, Spherical = false };
-        var kmeans = new KMeans(settings);
 
         int[] sampleRows = SampleRows(rows, settings);
         int n = sampleRows.Length, dsub = SubDimension;
@@ -106,7 +108,9 @@ public sealed class ProductQuantizer
         {
             for (int i = 0; i < n; i++)
                 vectors.Slice(sampleRows[i] * Dimension + m * dsub, dsub).CopyTo(subVectors.AsSpan(i * dsub, dsub));
-            KMeansResult result = kmeans.Train(subVectors, dsub);
+            KMeansOptions subspaceSettings = initialCentroids.IsEmpty ? settings
+                : settings with { InitialCentroids = initialCentroids.Slice(m * ksub * dsub, ksub * dsub).ToArray() };
+            KMeansResult result = new KMeans(subspaceSettings).Train(subVectors, dsub);
             result.Centroids.CopyTo(centroids.AsSpan(m * ksub * dsub, ksub * dsub));
         }
         SetCentroids(centroids);
@@ -217,6 +221,8 @@ public sealed class ProductQuantizer
     internal void ComputeDistanceTableUnchecked(ReadOnlySpan<float> query, Span<float> table, Metric metric)
     {
         int dsub = SubDimension, ksub = CentroidsPerSubQuantizer;
+        if (ProductQuantizerScan.TryTable(_centroidsBySubComponent, query, table, SubQuantizers, dsub, ksub, metric == Metric.L2))
+            return;
         ReadOnlySpan<float> byComponent = _centroidsBySubComponent;
         Span<float> difference = stackalloc float[ksub];
         for (int m = 0; m < SubQuantizers; m++)

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace DeepRetrieval.Quantization;
 
@@ -86,5 +87,120 @@ internal static class ProductQuantizerScan
             if ((m & 1) != 0) low += Unsafe.Add(ref t, (pairs << 5) + (Unsafe.Add(ref code, pairs) & 15));
             distances[i] = low + high;
         }
+    }
+
+    /// <summary>
+    /// Fills an ADC table from centroids stored [M][dsub][ksub]: each register holds one component of 16 (or 8)
+    /// consecutive centroids, so a table entry's dsub terms accumulate in a register instead of through memory.
+    /// False when no vector unit of a width dividing ksub is available (the caller then uses TensorPrimitives).
+    /// </summary>
+    public static bool TryTable(ReadOnlySpan<float> byComponent, ReadOnlySpan<float> query, Span<float> table, int m, int dsub, int ksub, bool l2)
+    {
+        ref float c = ref MemoryMarshal.GetReference(byComponent);
+        ref float q = ref MemoryMarshal.GetReference(query);
+        ref float t = ref MemoryMarshal.GetReference(table);
+        if (Vector512.IsHardwareAccelerated && ksub % (4 * Vector512<float>.Count) == 0)
+        {
+            // Four independent accumulators: one chain of dsub multiply-adds would wait on the adder's latency.
+            for (int s = 0; s < m; s++)
+            {
+                ref float block = ref Unsafe.Add(ref c, s * dsub * ksub);
+                ref float sub = ref Unsafe.Add(ref q, s * dsub);
+                for (int first = 0; first < ksub; first += 4 * Vector512<float>.Count)
+                {
+                    Vector512<float> a0 = Vector512<float>.Zero, a1 = a0, a2 = a0, a3 = a0;
+                    for (int j = 0; j < dsub; j++)
+                    {
+                        ref float row = ref Unsafe.Add(ref block, j * ksub + first);
+                        Vector512<float> c0 = Vector512.LoadUnsafe(ref row);
+                        Vector512<float> c1 = Vector512.LoadUnsafe(ref row, 16);
+                        Vector512<float> c2 = Vector512.LoadUnsafe(ref row, 32);
+                        Vector512<float> c3 = Vector512.LoadUnsafe(ref row, 48);
+                        Vector512<float> x = Vector512.Create(Unsafe.Add(ref sub, j));
+                        if (l2)
+                        {
+                            c0 -= x;
+                            c1 -= x;
+                            c2 -= x;
+                            c3 -= x;
+                            a0 = Vector512.FusedMultiplyAdd(c0, c0, a0);
+                            a1 = Vector512.FusedMultiplyAdd(c1, c1, a1);
+                            a2 = Vector512.FusedMultiplyAdd(c2, c2, a2);
+                            a3 = Vector512.FusedMultiplyAdd(c3, c3, a3);
+                        }
+                        else
+                        {
+                            a0 = Vector512.FusedMultiplyAdd(c0, x, a0);
+                            a1 = Vector512.FusedMultiplyAdd(c1, x, a1);
+                            a2 = Vector512.FusedMultiplyAdd(c2, x, a2);
+                            a3 = Vector512.FusedMultiplyAdd(c3, x, a3);
+                        }
+                    }
+                    ref float target = ref Unsafe.Add(ref t, s * ksub + first);
+                    a0.StoreUnsafe(ref target);
+                    a1.StoreUnsafe(ref target, 16);
+                    a2.StoreUnsafe(ref target, 32);
+                    a3.StoreUnsafe(ref target, 48);
+                }
+            }
+            return true;
+        }
+        if (Vector512.IsHardwareAccelerated && ksub % Vector512<float>.Count == 0)
+        {
+            for (int s = 0; s < m; s++)
+            {
+                ref float block = ref Unsafe.Add(ref c, s * dsub * ksub);
+                ref float sub = ref Unsafe.Add(ref q, s * dsub);
+                for (int first = 0; first < ksub; first += Vector512<float>.Count)
+                {
+                    Vector512<float> acc = Vector512<float>.Zero;
+                    for (int j = 0; j < dsub; j++)
+                    {
+                        Vector512<float> centroid = Vector512.LoadUnsafe(ref block, (nuint)(j * ksub + first));
+                        Vector512<float> x = Vector512.Create(Unsafe.Add(ref sub, j));
+                        if (l2)
+                        {
+                            Vector512<float> diff = centroid - x;
+                            acc = Vector512.FusedMultiplyAdd(diff, diff, acc);
+                        }
+                        else
+                        {
+                            acc = Vector512.FusedMultiplyAdd(centroid, x, acc);
+                        }
+                    }
+                    acc.StoreUnsafe(ref t, (nuint)(s * ksub + first));
+                }
+            }
+            return true;
+        }
+        if (Vector256.IsHardwareAccelerated && ksub % Vector256<float>.Count == 0)
+        {
+            for (int s = 0; s < m; s++)
+            {
+                ref float block = ref Unsafe.Add(ref c, s * dsub * ksub);
+                ref float sub = ref Unsafe.Add(ref q, s * dsub);
+                for (int first = 0; first < ksub; first += Vector256<float>.Count)
+                {
+                    Vector256<float> acc = Vector256<float>.Zero;
+                    for (int j = 0; j < dsub; j++)
+                    {
+                        Vector256<float> centroid = Vector256.LoadUnsafe(ref block, (nuint)(j * ksub + first));
+                        Vector256<float> x = Vector256.Create(Unsafe.Add(ref sub, j));
+                        if (l2)
+                        {
+                            Vector256<float> diff = centroid - x;
+                            acc = Vector256.FusedMultiplyAdd(diff, diff, acc);
+                        }
+                        else
+                        {
+                            acc = Vector256.FusedMultiplyAdd(centroid, x, acc);
+                        }
+                    }
+                    acc.StoreUnsafe(ref t, (nuint)(s * ksub + first));
+                }
+            }
+            return true;
+        }
+        return false;
     }
 }

@@ -401,6 +401,16 @@ public class IvfIndexTests
         index.Kind.Should().Be("IVF");
     }
 
+    [Fact]
+    public void Factory_BuildsAnIvfIndexAfterATransform()
+    {
+        var index = IndexFactory.Create(D, "PCA16,IVF8,PQ4x6").Should().BeOfType<TransformedIndex>().Subject;
+        var ivf = index.Inner.Should().BeOfType<IvfIndex>().Subject;
+        ivf.Dimension.Should().Be(16);
+        ivf.Encoding.Should().Be(IvfEncoding.ProductQuantizer(4, 6));
+        FluentActions.Invoking(() => IndexFactory.Create(D, "PCA16,IVF8")).Should().Throw<ArgumentException>().WithMessage("*token 2 \"IVF8\"*exactly one list encoding*");
+    }
+
     [Theory]
     [InlineData("IVF", "list count")]
     [InlineData("IVF16", "exactly one list encoding")]

@@ -189,7 +189,7 @@ public class ProductQuantizerTests
     private static double ReconstructionError(float[] data, int d, int m, int bits)
     {
         var pq = new ProductQuantizer(d, m, bits);
-        pq.Train(data, new KMeansOptions { Iterations = 10 });
+        pq.Train(data, new KMeansOptions { Iterations = 6 });
         var codes = new byte[data.Length / d * pq.CodeSize];
         pq.Encode(data, codes);
         var decoded = new float[data.Length];
