@@ -172,9 +172,12 @@ public class IvfIndexTests
     [InlineData("Flat", Metric.L2)]
     [InlineData("SQ8", Metric.InnerProduct)]
     [InlineData("PQ8", Metric.L2)]
+    [InlineData("HNSW", Metric.L2)]
     public void Search_OneQueryAtATime_AllocatesNothingAfterWarmUp(string encoding, Metric metric)
     {
-        IvfIndex index = Build(IvfEncoding.Parse(encoding), metric);
+        IvfIndex index = encoding == "HNSW"
+            ? Build(IvfEncoding.Flat, metric, new HnswIndex(D, metric, 8) { BuildThreads = 1 })
+            : Build(IvfEncoding.Parse(encoding), metric);
         index.Nprobe = 8;
         var ids = new long[10];
         var distances = new float[10];
