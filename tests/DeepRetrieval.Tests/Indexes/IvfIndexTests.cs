@@ -380,6 +380,18 @@ public class IvfIndexTests
     }
 
     [Fact]
+    public void Train_AgainWhileEmpty_ReplacesTheCentroids()
+    {
+        var index = new IvfIndex(D, 8, Metric.L2, IvfEncoding.ScalarQuantizer(ScalarQuantizerType.SQ8));
+        index.Train(Data);
+        index.Train(Data.AsSpan(0, 1000 * D));
+        index.CoarseQuantizer.Count.Should().Be(8);
+        index.Add(Data);
+        index.Search(Queries, 10, new IvfSearchOptions { Nprobe = 8 }).Ids.Should().NotContain(-1);
+        Recall(index.Search(Queries, 10, new IvfSearchOptions { Nprobe = 8 }), Exact(Metric.L2, 10)).Should().BeGreaterThan(0.95);
+    }
+
+    [Fact]
     public void Cosine_RejectsAZeroVectorWithoutChangingTheIndex()
     {
         IvfIndex index = Build(IvfEncoding.Flat, Metric.Cosine);
