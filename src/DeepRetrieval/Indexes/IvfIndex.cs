@@ -197,6 +197,7 @@ public sealed class IvfIndex : VectorIndex
         });
         float[] centroids = kmeans.Train(vectors, Dimension).Centroids;
 
+        _trained = false; // until the encoding is trained on the new centroids' residuals too
         if (_quantizer.Count > 0)
         {
             // A trained but empty index being retrained: forget the old centroids.

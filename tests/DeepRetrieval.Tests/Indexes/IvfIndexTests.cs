@@ -172,9 +172,12 @@ public class IvfIndexTests
     [InlineData("Flat", Metric.L2)]
     [InlineData("SQ8", Metric.InnerProduct)]
     [InlineData("PQ8", Metric.L2)]
+    [InlineData("HNSW", Metric.L2)]
     public void Search_OneQueryAtATime_AllocatesNothingAfterWarmUp(string encoding, Metric metric)
     {
-        IvfIndex index = Build(IvfEncoding.Parse(encoding), metric);
+        IvfIndex index = encoding == "HNSW"
+            ? Build(IvfEncoding.Flat, metric, new HnswIndex(D, metric, 8) { BuildThreads = 1 })
+            : Build(IvfEncoding.Parse(encoding), metric);
         index.Nprobe = 8;
         var ids = new long[10];
         var distances = new float[10];
@@ -385,6 +388,18 @@ public class IvfIndexTests
     }
 
     [Fact]
+    public void Train_AgainWhileEmpty_ReplacesTheCentroids()
+    {
+        var index = new IvfIndex(D, 8, Metric.L2, IvfEncoding.ScalarQuantizer(ScalarQuantizerType.SQ8));
+        index.Train(Data);
+        index.Train(Data.AsSpan(0, 1000 * D));
+        index.CoarseQuantizer.Count.Should().Be(8);
+        index.Add(Data);
+        index.Search(Queries, 10, new IvfSearchOptions { Nprobe = 8 }).Ids.Should().NotContain(-1);
+        Recall(index.Search(Queries, 10, new IvfSearchOptions { Nprobe = 8 }), Exact(Metric.L2, 10)).Should().BeGreaterThan(0.95);
+    }
+
+    [Fact]
     public void Cosine_RejectsAZeroVectorWithoutChangingTheIndex()
     {
         IvfIndex index = Build(IvfEncoding.Flat, Metric.Cosine);
@@ -407,6 +422,16 @@ public class IvfIndexTests
         index.CoarseQuantizer.Should().BeOfType(coarse);
         index.CoarseQuantizer.Metric.Should().Be(Metric.InnerProduct);
         index.Kind.Should().Be("IVF");
+    }
+
+    [Fact]
+    public void Factory_BuildsAnIvfIndexAfterATransform()
+    {
+        var index = IndexFactory.Create(D, "PCA16,IVF8,PQ4x6").Should().BeOfType<TransformedIndex>().Subject;
+        var ivf = index.Inner.Should().BeOfType<IvfIndex>().Subject;
+        ivf.Dimension.Should().Be(16);
+        ivf.Encoding.Should().Be(IvfEncoding.ProductQuantizer(4, 6));
+        FluentActions.Invoking(() => IndexFactory.Create(D, "PCA16,IVF8")).Should().Throw<ArgumentException>().WithMessage("*token 2 \"IVF8\"*exactly one list encoding*");
     }
 
     [Theory]
