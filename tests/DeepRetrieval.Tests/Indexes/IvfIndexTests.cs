@@ -431,7 +431,7 @@ public class IvfIndexTests
         var ivf = index.Inner.Should().BeOfType<IvfIndex>().Subject;
         ivf.Dimension.Should().Be(16);
         ivf.Encoding.Should().Be(IvfEncoding.ProductQuantizer(4, 6));
-        FluentActions.Invoking(() => IndexFactory.Create(D, "PCA16,IVF8")).Should().Throw<ArgumentException>().WithMessage("*token 2 \"IVF8\"*exactly one list encoding*");
+        FluentActions.Invoking(() => IndexFactory.Create(D, "PCA16,IVF8")).Should().Throw<ArgumentException>().WithMessage("*token 2 \"IVF8\"*must be followed by a list encoding*");
     }
 
     [Theory]
