@@ -18,7 +18,7 @@ namespace DeepRetrieval.Indexes;
 /// <see cref="Metric.Cosine"/> vectors and queries are normalised and compared by inner product. Searches may run
 /// concurrently with each other; training, adds and removes must not overlap anything else.
 /// </remarks>
-public sealed class PqIndex : VectorIndex
+public sealed class PqIndex : QueryByQueryIndex
 {
     /// <summary>The kind name used by the factory and the index file.</summary>
     internal const string KindName = "PQ";
@@ -144,44 +144,6 @@ public sealed class PqIndex : VectorIndex
     }
 
     /// <inheritdoc />
-    protected override void SearchCore(ReadOnlySpan<float> queries, int rows, int k, Span<long> ids, Span<float> distances, SearchOptions options)
-    {
-        Func<long, bool>? filter = options.Filter;
-        int threads = options.ResolveThreads(rows);
-        if (rows == 1 || threads == 1)
-        {
-            float[]? pooled = null;
-            try
-            {
-                ReadOnlySpan<float> prepared = PrepareQueries(queries, out pooled);
-                for (int q = 0; q < rows; q++)
-                    SearchOne(prepared.Slice(q * Dimension, Dimension), ids.Slice(q * k, k), distances.Slice(q * k, k), filter);
-            }
-            finally
-            {
-                ReturnPooled(pooled);
-            }
-            return;
-        }
-
-        SearchParallel(queries, rows, k, ids, distances, filter, threads);
-    }
-
-    // A separate method so that the lambda's captured variables are not allocated on the single-query path.
-    private void SearchParallel(ReadOnlySpan<float> queries, int rows, int k, Span<long> ids, Span<float> distances, Func<long, bool>? filter, int threads)
-    {
-        // Parallel bodies cannot capture spans, so the batch goes through arrays and is copied back.
-        float[] batch = queries.ToArray();
-        NormalizeForCosine(batch, nameof(queries));
-        var outIds = new long[ids.Length];
-        var outDistances = new float[distances.Length];
-        Parallel.For(0, rows, new ParallelOptions { MaxDegreeOfParallelism = threads }, q =>
-            SearchOne(batch.AsSpan(q * Dimension, Dimension), outIds.AsSpan(q * k, k), outDistances.AsSpan(q * k, k), filter));
-        outIds.CopyTo(ids);
-        outDistances.CopyTo(distances);
-    }
-
-    /// <inheritdoc />
     protected override RangeSearchResult RangeSearchCore(ReadOnlySpan<float> queries, int rows, float radius, SearchOptions options)
     {
         float[] prepared = queries.ToArray();
@@ -278,7 +240,8 @@ public sealed class PqIndex : VectorIndex
             if (codes[at] >> usedBits != 0) throw reader.Corrupt($"code {at / codeSize} has non-zero padding bits");
     }
 
-    private void SearchOne(ReadOnlySpan<float> query, Span<long> ids, Span<float> distances, Func<long, bool>? filter)
+    /// <inheritdoc />
+    protected override void SearchOne(ReadOnlySpan<float> query, Span<long> ids, Span<float> distances, Func<long, bool>? filter)
     {
         bool similarity = Metric.IsSimilarity();
         int codeSize = CodeSize, count = _rows.Count;
