@@ -28,9 +28,11 @@ namespace DeepRetrieval.Indexes;
 /// <see cref="BuildThreads"/> threads, locking each neighbour list while it is read or rewritten (4,096 lock
 /// stripes; hnswlib has one lock per node), so the graph then depends on
 /// thread timing; with one build thread it is deterministic for a given <see cref="Seed"/>.</para>
-/// <para>Removal is a tombstone: the node keeps routing searches but is never returned, and its memory is
-/// not reclaimed. Filters are applied the same way (filtered nodes still route); a very selective filter
-/// makes the search visit much of the graph. <see cref="VectorIndex.RangeSearch"/> is approximate: it runs
+/// <para>Removal is a tombstone plus repair: the node is never returned again, and every live node that linked
+/// to it is relinked by the paper's heuristic among its surviving links and the removed node's (FreshDiskANN's delete
+/// consolidation), so searches stop passing through removed nodes. That pass reads every neighbour list, so remove
+/// in batches; the removed nodes' memory is not reclaimed. Filtered nodes still route searches but are not
+/// returned; a very selective filter makes the search visit much of the graph. <see cref="VectorIndex.RangeSearch"/> is approximate: it runs
 /// the k-NN search with k = ef, doubling ef (from at least 32) until the ef-th result lies outside the radius
 /// or ef covers every node; it never returns a vector outside the radius but may miss some inside it.</para>
 /// </remarks>
@@ -159,11 +161,12 @@ public sealed class HnswIndex : VectorIndex
     }
 
     /// <summary>
-    /// Whether an add that grows the graph by at least an eighth ends with <see cref="RepairConnectivity"/> (default true).
-    /// Pruning neighbour lists, in parallel builds especially, can leave a node that no layer-0 search from the entry point
-    /// reaches; such a node would never be returned.
+    /// Whether an add that grows the graph, or a remove that shrinks it, by at least an eighth ends with
+    /// <see cref="RepairConnectivity"/> (default true). Pruning neighbour lists, in parallel builds especially, and
+    /// relinking around removed nodes can leave a node that no layer-0 search from the entry point reaches; such a node
+    /// would never be returned.
     /// </summary>
-    public bool RepairAfterAdd { get; set; } = true;
+    public bool AutoRepair { get; set; } = true;
 
     /// <summary>
     /// Finds nodes that a layer-0 walk from the entry point cannot reach and links each one from a near node that is reachable
@@ -188,6 +191,26 @@ public sealed class HnswIndex : VectorIndex
             for (int i = 0; i < _count; i++)
                 if (!reached[i] && s.Deleted[i] == 0) missing++;
             return missing;
+        }
+    }
+
+    // For tests: live nodes that still link to a removed one (0 after every Remove).
+    internal int CountLinksToRemoved()
+    {
+        lock (_writeLock)
+        {
+            Storage s = _storage;
+            int found = 0;
+            for (int node = 0; node < _count; node++)
+            {
+                if (s.Deleted[node] != 0) continue;
+                for (int level = 0; level <= s.Levels[node]; level++)
+                {
+                    ReadOnlySpan<int> list = ListOf(s, node, level);
+                    for (int j = 1; j <= list[0]; j++) if (s.Deleted[list[j]] != 0) found++;
+                }
+            }
+            return found;
         }
     }
 
@@ -302,7 +325,7 @@ public sealed class HnswIndex : VectorIndex
             for (int r = 0; r < rows; r++) _slotOf[ids[r]] = first + r;
             Volatile.Write(ref _live, _live + rows);
             // Amortised: the check walks the whole layer 0, so it runs only when the batch is a sizeable part of the graph.
-            if (RepairAfterAdd && (long)rows * 8 >= _count) RepairConnectivityLocked();
+            if (AutoRepair && (long)rows * 8 >= _count) RepairConnectivityLocked();
         }
     }
 
@@ -465,17 +488,93 @@ public sealed class HnswIndex : VectorIndex
             foreach (long id in ids)
                 if (!_slotOf.ContainsKey(id))
                     throw new KeyNotFoundException($"Id {id} is not in the index; nothing was removed.");
-            int removed = 0;
             Storage s = _storage;
+            var slots = new HashSet<int>();
             foreach (long id in ids)
             {
                 if (!_slotOf.Remove(id, out int slot)) continue; // listed twice
                 Volatile.Write(ref s.Deleted[slot], 1);
-                removed++;
+                slots.Add(slot);
             }
-            Volatile.Write(ref _live, _live - removed);
-            return removed;
+            Volatile.Write(ref _live, _live - slots.Count);
+            Unlink(s, slots);
+            // Relinking can leave a node whose every neighbour was removed with no way in.
+            if (AutoRepair && (long)slots.Count * 8 >= _live) RepairConnectivityLocked();
+            return slots.Count;
         }
+    }
+
+    // FreshDiskANN's delete consolidation: every live node that links to a removed one is relinked, by the paper's
+    // heuristic, among its surviving links and the removed node's surviving links. Afterwards no live node links to a
+    // removed one, so searches stop walking through tombstones and the graph keeps its reach.
+    private unsafe void Unlink(Storage s, HashSet<int> removed)
+    {
+        var context = HnswSearchContext.Rent();
+        var seen = new HashSet<int>();
+        try
+        {
+            for (int node = 0; node < _count; node++)
+            {
+                if (s.Deleted[node] != 0) continue;
+                for (int level = 0; level <= s.Levels[node]; level++)
+                    RelinkWithout(s, node, level, removed, seen, context);
+            }
+            if (_entry >= 0 && removed.Contains((int)_entry)) ReplaceEntry(s);
+        }
+        finally
+        {
+            HnswSearchContext.Return(context);
+        }
+    }
+
+    private unsafe void RelinkWithout(Storage s, int node, int level, HashSet<int> removed, HashSet<int> seen, HnswSearchContext context)
+    {
+        Span<int> list = ListOf(s, node, level);
+        int links = list[0];
+        bool touched = false;
+        for (int j = 1; j <= links && !touched; j++) touched = removed.Contains(list[j]);
+        if (!touched) return;
+
+        int capacity = level == 0 ? _m0 : _m;
+        float[] keys = context.Keys(links * (capacity + 1));
+        int[] slots = context.Slots(links * (capacity + 1));
+        float* origin = NodeVector(s, node, context, 0);
+        int n = 0;
+        seen.Clear();
+        seen.Add(node);
+        for (int j = 1; j <= links; j++)
+        {
+            int neighbour = list[j];
+            if (!removed.Contains(neighbour))
+            {
+                if (seen.Add(neighbour)) (keys[n], slots[n++]) = (KeyOf(origin, RowOf(s, neighbour)), neighbour);
+                continue;
+            }
+            Span<int> second = ListOf(s, neighbour, level);
+            for (int i = 1; i <= second[0]; i++)
+            {
+                int candidate = second[i];
+                if (s.Deleted[candidate] == 0 && seen.Add(candidate))
+                    (keys[n], slots[n++]) = (KeyOf(origin, RowOf(s, candidate)), candidate);
+            }
+        }
+        keys.AsSpan(0, n).Sort(slots.AsSpan(0, n));
+        int kept = SelectByHeuristic(s, keys, slots, n, capacity, context);
+        lock (_locks[node & (LockStripes - 1)])
+        {
+            // Lock-free readers may see a mix of old and new neighbours while this copies; all are valid slots.
+            slots.AsSpan(0, kept).CopyTo(list[1..]);
+            Volatile.Write(ref list[0], kept);
+        }
+    }
+
+    // The entry point was removed: the live node on the highest layer takes over (none left: the graph is empty).
+    private void ReplaceEntry(Storage s)
+    {
+        int best = -1;
+        for (int node = 0; node < _count; node++)
+            if (s.Deleted[node] == 0 && (best < 0 || s.Levels[node] > s.Levels[best])) best = node;
+        Volatile.Write(ref _entry, best < 0 ? -1 : (long)s.Levels[best] << 32 | (uint)best);
     }
 
     /// <inheritdoc />

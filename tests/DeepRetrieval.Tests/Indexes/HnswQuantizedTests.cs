@@ -95,3 +95,22 @@ public class HnswQuantizedTests
         }
     }
 }
+
+public class HnswQuantizedRemovalTests
+{
+    [Fact]
+    public void Remove_RelinksQuantizedGraphs_Too()
+    {
+        const int d = 32;
+        float[] data = TestData.Clustered(1500, d, 20, 31);
+        var index = new HnswIndex(d, ScalarQuantizerType.SQ8, Metric.L2, m: 8) { BuildThreads = 1 };
+        index.Train(data);
+        index.Add(data);
+        index.Remove(Enumerable.Range(0, 1500).Where(i => i % 2 == 0).Select(i => (long)i).ToArray());
+        index.CountLinksToRemoved().Should().Be(0);
+        index.CountUnreachable().Should().Be(0);
+        SearchResult found = index.Search(data.AsSpan(1 * d, d), 5, new HnswSearchOptions { Ef = 64 });
+        found.Ids[0].Should().Be(1L);
+        found.Ids.Should().OnlyContain(id => id % 2 == 1);
+    }
+}
