@@ -1,4 +1,3 @@
-using DeepRetrieval.Torch.Distances;
 using DeepRetrieval.Torch.Reducers;
 using static TorchSharp.torch;
 
@@ -12,10 +11,8 @@ namespace DeepRetrieval.Torch.Losses;
 /// multiple-angle polynomial <c>Σ_n (−1)^n C(m, 2n) cos^{m−2n}θ (1 − cos²θ)^n</c> in cos θ (no acos in the differentiated path, so no
 /// NaN at cos θ = ±1); k is not differentiated. m is an integer (PML's default 4); s = 1 as PML. W is drawn from N(0, 1) as PML.
 /// </summary>
-public sealed class SphereFaceLoss : ClassifierLoss
+public sealed class SphereFaceLoss : LargeMarginSoftmaxLoss
 {
-    private readonly MultipleAngle _psi;
-
     /// <summary>Creates the loss.</summary>
     /// <param name="numClasses">C.</param>
     /// <param name="embeddingSize">d.</param>
@@ -25,31 +22,10 @@ public sealed class SphereFaceLoss : ClassifierLoss
     /// <param name="reducer">Null is the mean.</param>
     /// <exception cref="ArgumentOutOfRangeException">m is below 1 or the scale is not positive.</exception>
     public SphereFaceLoss(int numClasses, int embeddingSize, int margin = 4, double scale = 1, LogitLoss? criterion = null, LossReducer? reducer = null)
-        : base(nameof(SphereFaceLoss), numClasses, embeddingSize, numClasses, 1, new CosineSimilarity(), criterion, reducer)
+        : base(nameof(SphereFaceLoss), numClasses, embeddingSize, margin, scale, criterion, reducer)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(margin, 1);
-        if (!(scale > 0) || double.IsInfinity(scale)) throw new ArgumentOutOfRangeException(nameof(scale), scale, "The scale must be positive and finite.");
-        Margin = margin;
-        Scale = scale;
-        _psi = new MultipleAngle(margin);
     }
 
-    /// <summary>m, the angle multiplier.</summary>
-    public int Margin { get; }
-
-    /// <summary>s, an extra factor on the logits.</summary>
-    public double Scale { get; }
-
     /// <inheritdoc />
-    protected override Tensor ComputeLogits(Tensor embeddings) => CosineToWeights(embeddings) * Magnitude(embeddings);
-
-    /// <inheritdoc />
-    protected override (Tensor Logits, Tensor Targets) ComputeTrainingLogits(Tensor embeddings, Tensor labels)
-    {
-        Tensor cosine = CosineToWeights(embeddings);
-        Tensor target = TargetValues(cosine, labels);
-        return (ReplaceTargets(cosine, labels, _psi.Psi(target)) * Magnitude(embeddings), labels);
-    }
-
-    private Tensor Magnitude(Tensor embeddings) => embeddings.norm(1, keepdim: true) * Scale;
+    protected override Tensor Magnitudes(Tensor embeddings) => embeddings.norm(1, keepdim: true) * Scale;
 }
