@@ -1,0 +1,32 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace DeepRetrieval.Torch.Backbones;
+
+/// <summary>timm's transformer initialisation: truncated normal (std 0.02) weights and zero biases for linear layers.</summary>
+internal static class TransformerInit
+{
+    public const double Std = 0.02;
+
+    public static Linear Linear(int input, int output, bool bias = true)
+    {
+        var layer = nn.Linear(input, output, hasBias: bias);
+        using (no_grad())
+        {
+            nn.init.trunc_normal_(layer.weight!, 0, Std, -2, 2);
+            if (layer.bias is not null)
+                nn.init.zeros_(layer.bias);
+        }
+        return layer;
+    }
+
+    /// <summary>A parameter detached from any dispose scope, so a module built inside a scope outlives it.</summary>
+    public static Parameter TruncatedNormal(long[] shape, double std = Std)
+    {
+        var value = empty(shape, ScalarType.Float32).DetachFromDisposeScope();
+        using (no_grad())
+            nn.init.trunc_normal_(value, 0, std, -2, 2);
+        return new Parameter(value, requires_grad: true);
+    }
+}
