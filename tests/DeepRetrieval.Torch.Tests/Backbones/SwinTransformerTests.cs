@@ -37,7 +37,7 @@ public sealed class SwinTransformerTests
         var blocks = swin.Layers.Select(l => l.Blocks.Select(b => (b.WindowSize, b.ShiftSize)).ToArray()).ToArray();
         blocks[0].Should().Equal((7, 0), (7, 3));
         blocks[2].Should().Equal((7, 0), (7, 3), (7, 0), (7, 3), (7, 0), (7, 3));
-        blocks[3].Should().Equal((7, 0), (7, 0), "the 7 x 7 map of the last stage is a single window, never shifted");
+        blocks[3].Should().Equal((7, 0), (7, 0)); // the 7 x 7 map of the last stage is a single window, never shifted
     }
 
     [Theory]
