@@ -11,14 +11,10 @@ internal static class TransformerInit
 
     public static Linear Linear(int input, int output, bool bias = true)
     {
-        var layer = nn.Linear(input, output, hasBias: bias);
-        using (no_grad())
-        {
-            nn.init.trunc_normal_(layer.weight!, 0, Std, -2, 2);
-            if (layer.bias is not null)
-                nn.init.zeros_(layer.bias);
-        }
-        return layer;
+        // Built from its parameters so the weights are drawn once, not first by nn.Linear's own initialisation.
+        var weight = TruncatedNormal([output, input]);
+        Parameter? biasParameter = bias ? new Parameter(zeros(output, ScalarType.Float32).DetachFromDisposeScope(), requires_grad: true) : null;
+        return nn.Linear(weight, biasParameter);
     }
 
     /// <summary>A parameter detached from any dispose scope, so a module built inside a scope outlives it.</summary>

@@ -7,6 +7,9 @@ namespace DeepRetrieval.Torch.Tests.Backbones;
 
 public sealed class SwinTransformerTests
 {
+    // Built once: the structure tests only read it, and 28 M parameters take a while to initialise.
+    private static readonly Lazy<SwinTransformer> SwinTiny = new(() => new SwinTransformer());
+
     private static SwinTransformer TinyFixtureModel()
     {
         var swin = new SwinTransformer(embedDim: 8, depths: [2, 2, 2], numHeads: [1, 2, 2], windowSize: 4, patchSize: 2, imageSize: 32);
@@ -33,7 +36,7 @@ public sealed class SwinTransformerTests
     [Fact]
     public void SwinTiny_WindowsAndShifts_FollowTimm()
     {
-        var swin = new SwinTransformer();
+        var swin = SwinTiny.Value;
         var blocks = swin.Layers.Select(l => l.Blocks.Select(b => (b.WindowSize, b.ShiftSize)).ToArray()).ToArray();
         blocks[0].Should().Equal((7, 0), (7, 3));
         blocks[2].Should().Equal((7, 0), (7, 3), (7, 0), (7, 3), (7, 0), (7, 3));
@@ -101,7 +104,7 @@ public sealed class SwinTransformerTests
     [Fact]
     public void ParameterNames_AreTimms_AndTheCountIsSwinTinysWithoutTheHead()
     {
-        var swin = new SwinTransformer();
+        var swin = SwinTiny.Value;
         var names = swin.state_dict().Keys.ToList();
         names.Should().Contain(["patch_embed.proj.weight", "patch_embed.norm.weight", "layers.0.blocks.0.norm1.weight",
             "layers.0.blocks.1.attn.qkv.weight", "layers.0.blocks.1.attn.proj.bias", "layers.0.blocks.1.attn.relative_position_bias_table",
