@@ -171,4 +171,21 @@ public sealed class SwinTransformerTests
             (p.grad is null).Should().Be(frozen, name);
         }
     }
+
+    [Fact]
+    public void ANetworkBuiltInsideADisposeScope_StillRunsAfterIt_AndInFloat64()
+    {
+        SwinTransformer swin;
+        using (NewDisposeScope())
+            swin = new SwinTransformer(embedDim: 8, depths: [2, 2], numHeads: [1, 2], windowSize: 2, patchSize: 2, imageSize: 16);
+        swin.eval();
+        using var scope = NewDisposeScope();
+        var images = randn(1, 3, 16, 16);
+        var single = swin.forward(images);
+        single.shape.Should().Equal(1, 16, 4, 4);
+        swin.to(ScalarType.Float64);
+        var twice = swin.forward(images.to(ScalarType.Float64));
+        twice.dtype.Should().Be(ScalarType.Float64);
+        twice.to(ScalarType.Float32).allclose(single, rtol: 1e-4, atol: 1e-5).Should().BeTrue();
+    }
 }

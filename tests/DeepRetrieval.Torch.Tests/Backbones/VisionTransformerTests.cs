@@ -202,6 +202,22 @@ public sealed class VisionTransformerTests
         vit.forward(images).allclose(first, 0, 0).Should().BeFalse();
     }
 
+    [Fact]
+    public void ANetworkBuiltInsideADisposeScope_StillRunsAfterIt_AndInFloat64()
+    {
+        VisionTransformer vit;
+        using (NewDisposeScope())
+            vit = new VisionTransformer(embedDim: 16, depth: 2, numHeads: 2, imageSize: 32);
+        vit.eval();
+        using var scope = NewDisposeScope();
+        var images = randn(1, 3, 48, 32);
+        var single = vit.ForwardClassToken(images);
+        vit.to(ScalarType.Float64);
+        var twice = vit.ForwardClassToken(images.to(ScalarType.Float64));
+        twice.dtype.Should().Be(ScalarType.Float64);
+        twice.to(ScalarType.Float32).allclose(single, rtol: 1e-4, atol: 1e-5).Should().BeTrue();
+    }
+
     private static Backbone BackboneRegistry_Create(string name)
     {
         var (_, factory) = VisionTransformer.Registrations().Single(r => r.Item1.Name == name);
