@@ -193,6 +193,23 @@ public sealed class EfficientNetTests(EfficientNetFixture nets) : IClassFixture<
     }
 
     [Fact]
+    public void Training_BackpropagatesToEveryParameter_AndFrozenBatchNormStaysInEvalMode()
+    {
+        using var scope = NewDisposeScope();
+        var net = new EfficientNet(0.25, 0.5, dropPathRate: 0.2);
+        net.train();
+        net.forward(randn(2, 3, 32, 32)).square().mean().backward();
+        foreach (var (name, p) in net.named_parameters())
+            (p.grad is not null).Should().BeTrue(name);
+        net.FreezeBatchNorm();
+        net.train();
+        var norms = net.modules().OfType<TorchSharp.Modules.BatchNorm2d>().ToList();
+        net.StageDepths.Should().Equal(1, 1, 1, 2, 2, 2, 1);
+        // Stem and head, one depthwise-separable block with two, nine MBConv blocks with three.
+        norms.Should().HaveCount(2 + 2 + 3 * 9).And.OnlyContain(n => !n.training);
+    }
+
+    [Fact]
     public void Forward_RejectsTheWrongChannelCount_AndAcceptsGreyImagesWhenBuiltForThem()
     {
         using var scope = NewDisposeScope();
