@@ -129,6 +129,24 @@ public sealed class DenseNetTests(DenseNetFixture fixture) : IClassFixture<Dense
     }
 
     [Fact]
+    public void FreezeBatchNorm_CoversTheStemAndFinalNorms_GivenDirectlyAsStageModules()
+    {
+        using var scope = NewDisposeScope();
+        var small = new DenseNet(growthRate: 4, blockConfig: [1, 1], initialFeatures: 8, bottleneckFactor: 1);
+        small.FreezeBatchNorm();
+        small.train();
+        var norms = small.named_modules().Where(m => m.module is TorchSharp.Modules.BatchNorm2d).ToList();
+        // norm0, two layers × two norms, transition1.norm, norm5.
+        norms.Select(m => m.name).Should().Contain(["features.norm0", "features.norm5"]).And.HaveCount(6);
+        norms.Should().OnlyContain(m => !m.module.training);
+        var norm0 = (TorchSharp.Modules.BatchNorm2d)norms.First(m => m.name == "features.norm0").module;
+        var before = norm0.running_mean!.clone();
+        small.forward(randn(2, 3, 32, 32) * 3 + 1);
+        norm0.running_mean!.allclose(before, 0, 0).Should().BeTrue();
+        norm0.weight!.requires_grad.Should().BeFalse();
+    }
+
+    [Fact]
     public void Registration_DescribesDenseNet121()
     {
         var (info, factory) = DenseNet.Registrations().Single();
