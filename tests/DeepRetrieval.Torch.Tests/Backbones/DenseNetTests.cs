@@ -136,8 +136,8 @@ public sealed class DenseNetTests(DenseNetFixture fixture) : IClassFixture<Dense
         small.FreezeBatchNorm();
         small.train();
         var norms = small.named_modules().Where(m => m.module is TorchSharp.Modules.BatchNorm2d).ToList();
-        // norm0, two layers × two norms, transition1.norm, norm5.
-        norms.Select(m => m.name).Should().Contain(["features.norm0", "features.norm5"]).And.HaveCount(6);
+        // norm0, two blocks of one layer with two norms each, transition1.norm, norm5.
+        norms.Select(m => m.name).Should().Contain(["features.norm0", "features.norm5"]).And.HaveCount(7);
         norms.Should().OnlyContain(m => !m.module.training);
         var norm0 = (TorchSharp.Modules.BatchNorm2d)norms.First(m => m.name == "features.norm0").module;
         var before = norm0.running_mean!.clone();
