@@ -187,8 +187,10 @@ public abstract class Backbone : nn.Module<Tensor, Tensor>
         return x;
     }
 
+    // TorchSharp's modules() lists descendants only, not the module itself, so a batch norm given directly to AddStage
+    // (a stem's bn1, DenseNet's norm0) is added explicitly.
     private static IEnumerable<nn.Module> BatchNorms(nn.Module module) =>
-        module.modules().Where(m => m is BatchNorm1d or BatchNorm2d or BatchNorm3d);
+        module.modules().Prepend(module).Where(m => m is BatchNorm1d or BatchNorm2d or BatchNorm3d);
 
     private static void CheckImages(Tensor images)
     {
