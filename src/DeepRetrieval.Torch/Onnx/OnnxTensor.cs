@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 
 namespace DeepRetrieval.Torch.Onnx;
 
@@ -84,8 +85,12 @@ public sealed class OnnxTensor
         long[]? intValues = null;
         switch (dataType)
         {
+            case OnnxDataType.Float when raw is { } f && BitConverter.IsLittleEndian:
+                CheckRawLength(f, 4, count, reader, label);
+                floatValues = MemoryMarshal.Cast<byte, float>(f.Span).ToArray();
+                break;
             case OnnxDataType.Float:
-                floatValues = raw is { } f ? Decode(f, 4, count, (s, i) => BinaryPrimitives.ReadSingleLittleEndian(s[(4 * i)..]), reader, label) : floats.ToArray();
+                floatValues = raw is { } fb ? Decode(fb, 4, count, (s, i) => BinaryPrimitives.ReadSingleLittleEndian(s[(4 * i)..]), reader, label) : floats.ToArray();
                 break;
             case OnnxDataType.Double:
                 floatValues = raw is { } d ? Decode(d, 8, count, (s, i) => (float)BinaryPrimitives.ReadDoubleLittleEndian(s[(8 * i)..]), reader, label) : doubles.Select(v => (float)v).ToArray();
