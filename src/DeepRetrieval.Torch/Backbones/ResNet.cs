@@ -117,7 +117,7 @@ public sealed class ResNet : Backbone
     private void Initialise()
     {
         using var noGrad = no_grad();
-        foreach (var (name, parameter) in named_parameters())
+        foreach (var parameter in parameters())
         {
             if (parameter.dim() == 4)
                 nn.init.kaiming_normal_(parameter, mode: nn.init.FanInOut.FanOut, nonlinearity: nn.init.NonlinearityType.ReLU);

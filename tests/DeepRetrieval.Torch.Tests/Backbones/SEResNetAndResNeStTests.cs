@@ -104,4 +104,24 @@ public sealed class SEResNetAndResNeStTests
         var expected = splits.mean([1]);
         sa.forward(x).allclose(expected, 1e-5, 1e-6).Should().BeTrue();
     }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void SmallSEAndSplitAttentionNetworks_Train_GradientsReachTheStem(bool splitAttention)
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(5);
+        var config = splitAttention
+            ? new ResNetConfig { Block = ResNetBlockFactory.SplitAttentionBottleneck(2), DeepStem = true, StemWidth = 16, AvgDown = true, Layers = [1, 1, 1, 1], WidthPerGroup = 16 }
+            : new ResNetConfig { Block = ResNetBlockFactory.SqueezeExcitationBottleneck(16), Layers = [1, 1, 1, 1], WidthPerGroup = 16 };
+        var net = new ResNet(config);
+        net.train();
+        net.forward(randn(2, 3, 32, 32)).pow(2).mean().backward();
+        string stemWeight = splitAttention ? "conv1.0.weight" : "conv1.weight";
+        var grad = net.named_parameters().Single(p => p.name == stemWeight).parameter.grad;
+        grad.Should().NotBeNull();
+        grad!.isfinite().all().item<bool>().Should().BeTrue();
+        grad.abs().sum().item<float>().Should().BeGreaterThan(0);
+    }
 }
