@@ -61,6 +61,7 @@ internal sealed class ResNetGraphWalker
             _structure.InputSize = (int)h;
         string x = Stem(input.Name);
         int blocks = 0;
+        var visited = new HashSet<string>(StringComparer.Ordinal) { x };
         while (true)
         {
             var next = Consumers(x);
@@ -68,6 +69,8 @@ internal sealed class ResNetGraphWalker
                 break;
             x = Block(x, next);
             blocks++;
+            if (!visited.Add(x))
+                throw new InvalidDataException($"ONNX file '{_model.Source}': the graph loops back to '{x}'; a valid ONNX graph is acyclic.");
         }
         if (_stage != 3)
             throw new InvalidDataException($"ONNX file '{_model.Source}': found {_stage + 1} stages of residual blocks after {blocks} blocks; a ResNet has four (strides 4, 8, 16, 32).");
