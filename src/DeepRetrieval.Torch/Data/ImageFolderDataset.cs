@@ -193,6 +193,12 @@ public sealed class ImageFolderDataset : IImageBatchSource
         {
             return new DecodeOutcome(default, ex.Message);
         }
+        catch (Exception ex) when (ex is not (OperationCanceledException or OutOfMemoryException))
+        {
+            // A native decoder fed hostile bytes can fail in ways no list of exception types foresees; one bad file must
+            // still not end a run over thousands.
+            return new DecodeOutcome(default, $"Cannot decode image '{path}': {ex.GetType().Name}: {ex.Message}");
+        }
     }
 
     private void RecordSkip(SkippedImage image, IProgress<SkippedImage>? skipped)

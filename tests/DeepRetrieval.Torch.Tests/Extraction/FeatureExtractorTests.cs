@@ -212,6 +212,20 @@ public sealed class FeatureExtractorTests
         model.training.Should().BeTrue("a failed run still restores the mode");
     }
 
+    [Fact]
+    public void Extract_StopsWhenCancelled_AndRestoresTheMode()
+    {
+        using var scope = NewDisposeScope();
+        var (model, _) = Model();
+        model.train();
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+
+        new FeatureExtractor(model).Invoking(e => e.Extract(Images(3), cancellationToken: cancelled.Token)).Should().Throw<OperationCanceledException>();
+
+        model.training.Should().BeTrue();
+    }
+
     private static (Sequential Model, BatchNorm2d Norm) Model()
     {
         manual_seed(7);
