@@ -1,8 +1,11 @@
 using DeepRetrieval.Data;
 using DeepRetrieval.Indexes;
 using DeepRetrieval.Quantization;
+using DeepRetrieval.Torch.Backbones;
 using DeepRetrieval.Torch.Data;
 using DeepRetrieval.Torch.Extraction;
+using DeepRetrieval.Torch.Heads;
+using DeepRetrieval.Torch.Pooling;
 using DeepRetrieval.Torch.Tests.Data;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -210,6 +213,23 @@ public sealed class FeatureExtractorTests
         FluentActions.Invoking(() => new FeatureExtractor(model, new FeatureExtractorOptions { BatchSize = 0 })).Should().Throw<ArgumentException>().WithMessage("*BatchSize*");
         FluentActions.Invoking(() => new FeatureExtractor(model, new FeatureExtractorOptions { Scales = [1, -2] })).Should().Throw<ArgumentException>().WithMessage("*Scales*");
         model.training.Should().BeTrue("a failed run still restores the mode");
+    }
+
+    [Fact]
+    public void Extract_RunsABackbonePoolingHeadSequence_OnIdxImages()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(3);
+        var embedder = nn.Sequential(("backbone", new SmallCnn(widths: [4, 4, 8, 8, 16])), ("pool", new GeM()), ("head", new L2Normalization()));
+        var pixels = new byte[3 * 28 * 28];
+        new Random(2).NextBytes(pixels);
+        using var source = TensorImageSource.FromIdx(new IdxImages(3, 28, 28, pixels), mean: 0.2860f, std: 0.3530f);
+
+        ExtractedFeatures features = new FeatureExtractor(embedder, new FeatureExtractorOptions { BatchSize = 2, HorizontalFlip = true }).Extract(source);
+
+        features.Dimension.Should().Be(16);
+        features.Ids.Should().Equal(0, 1, 2);
+        tensor(features.Vectors, [3, 16]).norm(1).allclose(ones(3), 1e-5, 1e-6).Should().BeTrue();
     }
 
     [Fact]
