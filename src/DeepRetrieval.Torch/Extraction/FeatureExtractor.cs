@@ -94,8 +94,10 @@ public sealed class FeatureExtractor
             foreach (ImageBatch batch in source.ReadBatches(Options.BatchSize, skipCounter, cancellationToken))
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                // One scope per batch, so batch tensors and intermediate maps are freed as the run goes.
+                // One scope per batch, so batch tensors and intermediate maps are freed as the run goes. The batch itself was
+                // made by the source before this scope existed, so it is moved in rather than left in the caller's scope.
                 using var scope = NewDisposeScope();
+                batch.Images.MoveToOtherDisposeScope(scope);
                 CheckImages(batch.Images, nameof(source));
                 Tensor embeddings = EmbedCore(batch.Images).to(ScalarType.Float32, CPU).contiguous();
                 if (!embeddings.isfinite().all().item<bool>())

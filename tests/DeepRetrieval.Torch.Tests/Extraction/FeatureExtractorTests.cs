@@ -185,8 +185,11 @@ public sealed class FeatureExtractorTests
         var reports = new List<ExtractionProgress>();
         var logger = new ListLogger();
 
+        var tensorsBefore = scope.DisposablesCount;
         ExtractedFeatures features = new FeatureExtractor(model, new FeatureExtractorOptions { BatchSize = 2 }, logger)
             .Extract(dataset, new ImmediateProgress<ExtractionProgress>(reports.Add));
+
+        scope.DisposablesCount.Should().Be(tensorsBefore, "batch tensors are freed batch by batch, not left in the caller's scope");
 
         features.Ids.Should().Equal(1, 2, 3, 5, 7);
         features.Skipped.Select(s => Path.GetFileName(s.Path)).Should().Equal("garbage.png", "c_truncated.png", "empty.jpg");
