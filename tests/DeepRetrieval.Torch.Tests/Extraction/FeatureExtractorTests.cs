@@ -236,6 +236,19 @@ public sealed class FeatureExtractorTests
     }
 
     [Fact]
+    public void Extract_WorksWithoutAnOuterDisposeScope_AndLeavesTheSourceTensorUsable()
+    {
+        var (model, _) = Model();
+        using Tensor images = Images(3);
+
+        ExtractedFeatures features = new FeatureExtractor(model, new FeatureExtractorOptions { BatchSize = 2 }).Extract(images);
+
+        features.Count.Should().Be(3);
+        images.IsInvalid.Should().BeFalse();
+        images.sum().item<float>().Should().BeGreaterThan(0);
+    }
+
+    [Fact]
     public void Extract_StopsWhenCancelled_AndRestoresTheMode()
     {
         using var scope = NewDisposeScope();
