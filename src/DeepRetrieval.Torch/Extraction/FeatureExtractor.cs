@@ -59,7 +59,7 @@ public sealed class FeatureExtractor
         {
             Model.eval();
             using var noGrad = no_grad();
-            return EmbedCore(images);
+            return EmbedCore(images, ResolveDevice());
         }
         finally
         {
@@ -86,6 +86,7 @@ public sealed class FeatureExtractor
         _logger.LogInformation("Extracting features of {Count} images: batch size {BatchSize}, {Views} view(s) per image, normalize {Normalize}",
             source.Count, Options.BatchSize, ViewsPerImage, Options.Normalize);
 
+        Device device = ResolveDevice();
         ModuleModes modes = ModuleModes.Capture(Model);
         try
         {
@@ -99,7 +100,7 @@ public sealed class FeatureExtractor
                 using var scope = NewDisposeScope();
                 batch.Images.MoveToOtherDisposeScope(scope);
                 CheckImages(batch.Images, nameof(source));
-                Tensor embeddings = EmbedCore(batch.Images).to(ScalarType.Float32, CPU).contiguous();
+                Tensor embeddings = EmbedCore(batch.Images, device).to(ScalarType.Float32, CPU).contiguous();
                 if (!embeddings.isfinite().all().item<bool>())
                     throw new InvalidOperationException($"The model produced NaN or infinite embeddings for the batch of ids {batch.Ids[0]}..{batch.Ids[^1]}.");
                 int batchDimension = (int)embeddings.shape[1];
@@ -176,9 +177,10 @@ public sealed class FeatureExtractor
         return features;
     }
 
-    private Tensor EmbedCore(Tensor images)
+    private Device ResolveDevice() => Options.Device ?? Model.parameters().FirstOrDefault()?.device ?? CPU;
+
+    private Tensor EmbedCore(Tensor images, Device device)
     {
-        Device device = Options.Device ?? Model.parameters().FirstOrDefault()?.device ?? CPU;
         Tensor input = images.to(device);
         Tensor? sum = null;
         foreach (double scale in Options.Scales)
