@@ -211,6 +211,16 @@ public class BatchTransformTests
     }
 
     [Fact]
+    public void TorchVisionTransform_RunsAColourTransformOnABatch()
+    {
+        using var scope = NewDisposeScope();
+        Tensor images = rand(2, 3, 8, 8, generator: new Generator(19));
+        Tensor grey = new TorchVisionTransform(torchvision.transforms.Grayscale(3)).Apply(images, new Generator(20));
+        grey.shape.Should().Equal(2, 3, 8, 8);
+        grey[.., 0].allclose(grey[.., 1]).Should().BeTrue("grey images have equal channels");
+    }
+
+    [Fact]
     public void Transforms_RejectBadImagesAndParameters()
     {
         using var scope = NewDisposeScope();

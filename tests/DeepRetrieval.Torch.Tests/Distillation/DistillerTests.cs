@@ -49,6 +49,25 @@ public class DistillerTests
         FluentActions.Invoking(() => new Distiller(teacher, student, new RkdDistanceLoss(), -1)).Should().Throw<ArgumentException>();
     }
 
+    [Fact]
+    public void Forward_WithCombinedRkdLossesAndATripletTaskLoss_AddsTheWeightedParts()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(4);
+        var teacher = nn.Linear(6, 5);
+        var student = nn.Linear(6, 3);
+        var distance = new RkdDistanceLoss();
+        var angle = new RkdAngleLoss();
+        var distiller = new Distiller(teacher, student, new WeightedLossSum((distance, 25.0), (angle, 50.0)), taskLoss: new DeepRetrieval.Torch.Losses.TripletMarginLoss(0.1));
+        Tensor inputs = randn(6, 6);
+        Tensor labels = tensor(new long[] { 0, 0, 1, 1, 2, 2 });
+        DistillationOutput output = distiller.Forward(inputs, labels);
+        float expected = 25 * distance.call(output.StudentEmbeddings, output.TeacherEmbeddings).item<float>()
+            + 50 * angle.call(output.StudentEmbeddings, output.TeacherEmbeddings).item<float>();
+        output.DistillationLoss.item<float>().Should().BeApproximately(expected, 1e-4f);
+        output.Loss.item<float>().Should().BeApproximately(expected + output.TaskLoss!.item<float>(), 1e-4f);
+    }
+
     // Teacher: a 16 → 8 linear map of rank 4, so a 4-wide student can reproduce its geometry exactly.
     private static Sequential RankFourTeacher()
     {
