@@ -6,7 +6,7 @@ namespace DeepRetrieval.Torch.Tests.Distillation;
 
 public class DistillationLossTests
 {
-    // Reference values come from the RKD authors' code (lenscloth/RKD, metric/loss.py) and straightforward PyTorch
+    // Reference values (Fixtures/reference_values.py) come from the RKD authors' code (lenscloth/RKD, metric/loss.py) and straightforward PyTorch
     // transcriptions of the other losses, run in float64 with torch 1.13:
     //   def simdist(s, t, T):
     //       def offdiag(x):
