@@ -225,7 +225,9 @@ public static class TorchCheckpoint
                     throw new InvalidDataException($"{path}: a view of storage '{storage.Key}' reaches element {last}, past its {storage.Count} elements.");
             }
             var data = Storage(storage);
-            return data.as_strided(size, stride, offset).clone();
+            // A compact copy: the storage may be much larger than the view, and it is disposed after loading.
+            using var view = data.as_strided(size, stride, offset);
+            return view.is_contiguous() ? view.clone() : view.contiguous();
         }
 
         private Tensor Storage(StorageRef storage)
