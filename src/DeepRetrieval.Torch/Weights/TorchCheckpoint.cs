@@ -67,6 +67,7 @@ public static class TorchCheckpoint
                     : $"{path}: the zip archive has no <root>/data.pkl, so it is not a torch.save checkpoint.");
             }
             string root = pickleEntry.FullName[..^"data.pkl".Length];
+            CheckByteOrder(archive.GetEntry(root + "byteorder"), path);
             var storages = new StorageReader(archive, root, path);
             try
             {
@@ -93,6 +94,16 @@ public static class TorchCheckpoint
                 $"{path} is a legacy (pre-1.6, non-zip) PyTorch checkpoint, which is not supported; re-save it with a recent torch.save " +
                 "(torch.save(torch.load(path), new_path)) or convert it to safetensors.");
         throw new InvalidDataException($"{path} is not a PyTorch checkpoint (torch.save writes a zip archive starting with 'PK').");
+    }
+
+    // PyTorch 2.1+ records the writer's byte order; older archives are little-endian.
+    private static void CheckByteOrder(ZipArchiveEntry? entry, string path)
+    {
+        if (entry is null) return;
+        using var reader = new StreamReader(entry.Open());
+        string order = reader.ReadToEnd().Trim();
+        if (order != "little")
+            throw new InvalidDataException($"{path}: the checkpoint was written on a '{order}'-endian machine; only little-endian checkpoints are supported.");
     }
 
     private static byte[] ReadAll(ZipArchiveEntry entry, string path)

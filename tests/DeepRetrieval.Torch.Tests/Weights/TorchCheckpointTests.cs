@@ -122,6 +122,26 @@ public sealed class TorchCheckpointTests
     }
 
     [Fact]
+    public void Load_ChecksTheByteOrderRecordOfNewerPyTorch()
+    {
+        using var scope = NewDisposeScope();
+        using var dir = new WeightFixtures.TempDirectory();
+        string path = dir.File("order.pt");
+        File.Copy(WeightFixtures.Path("tiny.pt"), path);
+        void SetOrder(string order)
+        {
+            using var zip = ZipFile.Open(path, ZipArchiveMode.Update);
+            zip.GetEntry("tiny/byteorder")?.Delete();
+            using var writer = new StreamWriter(zip.CreateEntry("tiny/byteorder").Open());
+            writer.Write(order);
+        }
+        SetOrder("little");
+        TorchCheckpoint.Load(path).Should().HaveCount(9);
+        SetOrder("big");
+        FluentActions.Invoking(() => TorchCheckpoint.Load(path)).Should().Throw<InvalidDataException>().WithMessage("*'big'-endian*");
+    }
+
+    [Fact]
     public void LoadFile_TinyCheckpoint_ReproducesThePyTorchOutput()
     {
         using var scope = NewDisposeScope();
