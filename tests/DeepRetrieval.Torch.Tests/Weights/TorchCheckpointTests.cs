@@ -60,6 +60,18 @@ public sealed class TorchCheckpointTests
     }
 
     [Fact]
+    public void Load_ReadsParametersBoolAndUInt8_FromAProtocol4Pickle()
+    {
+        using var scope = NewDisposeScope();
+        var tensors = TorchCheckpoint.Load(WeightFixtures.Path("protocol4.pt"));
+        tensors.Keys.Should().Equal("w", "mask", "u8");
+        tensors["w"].shape.Should().Equal(2L, 3L);
+        tensors["w"].data<float>().ToArray().Should().Equal(0, 1, 2, 3, 4, 5);
+        tensors["mask"].data<bool>().ToArray().Should().Equal(true, false, true);
+        tensors["u8"].data<byte>().ToArray().Should().Equal((byte)0, (byte)200);
+    }
+
+    [Fact]
     public void Load_FindsAStateDictNestedUnderStateDict_AndAnExplicitEntry()
     {
         using var scope = NewDisposeScope();

@@ -41,6 +41,11 @@ torch.save({
     "i64": torch.tensor([-3, 2**40], dtype=torch.int64),
 }, "dtypes.pt")
 
+# Parameters (torch._utils._rebuild_parameter), bool and uint8 storages, pickle protocol 4 (FRAME, MEMOIZE, STACK_GLOBAL).
+torch.save({"w": torch.nn.Parameter(torch.arange(6, dtype=torch.float32).reshape(2, 3)),
+            "mask": torch.tensor([True, False, True]), "u8": torch.tensor([0, 200], dtype=torch.uint8)},
+           "protocol4.pt", pickle_protocol=4)
+
 x = torch.linspace(-1, 1, 2 * 3 * 5 * 5).reshape(2, 3, 5, 5)
 with torch.no_grad():
     y = net(x)
