@@ -75,6 +75,7 @@ public sealed class RetrievalModelTests
         var expected = model.forward(images);
         string path = dir.File("model.safetensors");
         model.Save(path);
+        model.forward(images).bytes.ToArray().Should().Equal(expected.bytes.ToArray(), "saving must leave the model usable");
 
         var loaded = RetrievalModel.Load(path);
         loaded.Config.Should().Be(config);
