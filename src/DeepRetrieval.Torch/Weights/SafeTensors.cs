@@ -22,6 +22,9 @@ public static class SafeTensors
     // The reference implementation refuses headers above 100 MB; a larger one is corrupt, not a big model.
     private const long MaxHeaderLength = 100_000_000;
 
+    // The JSON reader validates UTF-8 only lazily (a bad property name throws InvalidOperationException when read).
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
     /// <summary>Reads every tensor of a safetensors file into new CPU tensors, in the order of their data offsets.</summary>
     /// <param name="path">The file.</param>
     /// <returns>The tensors by name and the metadata map (empty when the file has none).</returns>
@@ -152,6 +155,14 @@ public static class SafeTensors
         long dataStart = 8 + (long)headerLength;
         long bufferLength = fileLength - dataStart;
 
+        try
+        {
+            StrictUtf8.GetCharCount(headerBytes);
+        }
+        catch (DecoderFallbackException)
+        {
+            throw new InvalidDataException($"{path}: the safetensors header is not valid UTF-8.");
+        }
         JsonDocument document;
         try
         {

@@ -99,6 +99,35 @@ public sealed class SafeTensorsTests
     }
 
     [Fact]
+    public void Load_WithAnySingleCorruptHeaderByte_EitherLoadsOrThrowsInvalidData()
+    {
+        using var dir = new WeightFixtures.TempDirectory();
+        byte[] original = File.ReadAllBytes(WeightFixtures.Path("tiny.safetensors"));
+        int headerEnd = 8 + (int)BinaryPrimitives.ReadUInt64LittleEndian(original);
+        string path = dir.File("fuzz.safetensors");
+        var unexpected = new List<string>();
+        for (int i = 0; i < headerEnd; i += 3)
+        {
+            byte[] corrupt = (byte[])original.Clone();
+            corrupt[i] ^= (byte)(i % 4 == 0 ? 0xFF : 0x01);
+            File.WriteAllBytes(path, corrupt);
+            using var scope = NewDisposeScope();
+            try
+            {
+                SafeTensors.Load(path);
+            }
+            catch (InvalidDataException)
+            {
+            }
+            catch (Exception e)
+            {
+                unexpected.Add($"byte {i}: {e.GetType().Name}: {e.Message}");
+            }
+        }
+        unexpected.Should().BeEmpty();
+    }
+
+    [Fact]
     public void Load_RejectsHeaderLengthsBeyondTheFile_AndTinyFiles()
     {
         using var dir = new WeightFixtures.TempDirectory();

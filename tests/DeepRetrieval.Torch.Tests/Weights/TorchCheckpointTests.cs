@@ -134,6 +134,58 @@ public sealed class TorchCheckpointTests
     }
 
     [Fact]
+    public void Load_WithAnySingleCorruptPickleByte_EitherLoadsOrThrowsInvalidData()
+    {
+        using var dir = new WeightFixtures.TempDirectory();
+        var entries = new Dictionary<string, byte[]>();
+        using (var zip = ZipFile.OpenRead(WeightFixtures.Path("views.pt")))
+        {
+            foreach (var entry in zip.Entries)
+            {
+                using var stream = entry.Open();
+                using var copy = new MemoryStream();
+                stream.CopyTo(copy);
+                entries[entry.FullName] = copy.ToArray();
+            }
+        }
+        byte[] original = entries["views/data.pkl"];
+        string path = dir.File("fuzz.pt");
+        var unexpected = new List<string>();
+        // Every other byte, alternating a full flip and a low-bit flip, keeps the test fast while reaching every opcode kind.
+        for (int i = 0; i < original.Length; i += 2)
+        {
+            using (var file = File.Create(path))
+            using (var zip = new ZipArchive(file, ZipArchiveMode.Create))
+            {
+                foreach (var (name, bytes) in entries)
+                {
+                    using var stream = zip.CreateEntry(name, CompressionLevel.NoCompression).Open();
+                    byte[] content = bytes;
+                    if (name == "views/data.pkl")
+                    {
+                        content = (byte[])bytes.Clone();
+                        content[i] ^= (byte)(i % 4 == 0 ? 0xFF : 0x01);
+                    }
+                    stream.Write(content);
+                }
+            }
+            using var scope = NewDisposeScope();
+            try
+            {
+                TorchCheckpoint.Load(path);
+            }
+            catch (InvalidDataException)
+            {
+            }
+            catch (Exception e)
+            {
+                unexpected.Add($"byte {i}: {e.GetType().Name}: {e.Message}");
+            }
+        }
+        unexpected.Should().BeEmpty();
+    }
+
+    [Fact]
     public void Load_ChecksTheByteOrderRecordOfNewerPyTorch()
     {
         using var scope = NewDisposeScope();
