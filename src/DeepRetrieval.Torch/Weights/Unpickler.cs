@@ -3,29 +3,6 @@ using System.Text;
 
 namespace DeepRetrieval.Torch.Weights;
 
-/// <summary>A Python global named by a pickle (<c>module.name</c>); never resolved to code, only matched against an allow-list.</summary>
-internal sealed record PickleGlobal(string Module, string Name)
-{
-    public override string ToString() => $"{Module}.{Name}";
-}
-
-/// <summary>A Python dict or OrderedDict read from a pickle, in insertion order.</summary>
-internal sealed class PickleDict
-{
-    public List<KeyValuePair<object, object?>> Items { get; } = [];
-
-    public void Set(object key, object? value)
-    {
-        int index = Items.FindIndex(kv => Equals(kv.Key, key));
-        if (index >= 0) Items[index] = new(key, value);
-        else Items.Add(new(key, value));
-    }
-
-    public object? this[string key] => Items.FirstOrDefault(kv => Equals(kv.Key, key)).Value;
-
-    public bool ContainsKey(string key) => Items.Any(kv => Equals(kv.Key, key));
-}
-
 /// <summary>
 /// A pickle reader that executes nothing: it understands the opcodes of protocols 2 to 5 that plain data uses, and hands
 /// every global, <c>REDUCE</c> and persistent id to callbacks that accept only what <c>torch.save</c> of a state dict
