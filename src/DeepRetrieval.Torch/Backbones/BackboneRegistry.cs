@@ -66,7 +66,12 @@ public static class BackboneRegistry
     }
 
     private static IEnumerable<(BackboneInfo Info, Func<BackboneOptions, Backbone> Factory)> BuiltIn() =>
-        SmallCnn.Registrations();
+        SmallCnn.Registrations()
+            .Concat(ResNet.Registrations())
+            .Concat(EfficientNet.Registrations())
+            .Concat(DenseNet.Registrations())
+            .Concat(VisionTransformer.Registrations())
+            .Concat(SwinTransformer.Registrations());
 
     private sealed record Entry(BackboneInfo Info, Func<BackboneOptions, Backbone> Factory);
 }
