@@ -41,4 +41,26 @@ internal static class TorchVisionLayers
             rounded += divisor;
         return rounded;
     }
+
+    /// <summary>
+    /// Adds one stage per stride level of a <c>features</c> sequence (timm's <c>feature_info</c>): a stage ends at the last
+    /// layer before the stride doubles and is named after that layer, <c>features.{index}</c>; the last stage ends at the
+    /// last layer.
+    /// </summary>
+    public static IEnumerable<(BackboneStage Stage, nn.Module<Tensor, Tensor>[] Modules)> SplitWhereStrideDoubles(IReadOnlyList<FeatureLayer> layers)
+    {
+        int start = 0;
+        for (int i = 0; i < layers.Count; i++)
+        {
+            if (i == layers.Count - 1 || layers[i + 1].Stride > layers[i].Stride)
+            {
+                var stage = new BackboneStage($"features.{i}", layers[i].Channels, layers[i].Stride);
+                yield return (stage, layers.Skip(start).Take(i - start + 1).Select(l => l.Module).ToArray());
+                start = i + 1;
+            }
+        }
+    }
 }
+
+/// <summary>One layer of a torchvision <c>features</c> sequence with the channels and total stride of its output.</summary>
+internal sealed record FeatureLayer(nn.Module<Tensor, Tensor> Module, int Channels, int Stride);
