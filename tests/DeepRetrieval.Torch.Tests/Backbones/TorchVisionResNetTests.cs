@@ -67,6 +67,15 @@ public sealed class TorchVisionResNetTests
         net.state_dict()["layer3.0.conv1.weight"].shape.Should().Equal(256, 128, 3, 3);
     }
 
+    [Theory]
+    [InlineData("resnet18")]
+    [InlineData("resnext50_32x4d")]
+    public void StateDict_HasExactlyTorchvisionKeysAndShapes_WithoutFc(string architecture)
+    {
+        using var net = new TorchVisionResNet(architecture);
+        TorchVisionStateDictFixtures.Actual(net).Should().Equal(TorchVisionStateDictFixtures.Expected(architecture));
+    }
+
     [Fact]
     public void ResNeXtBlocks_UseGroupedConvolutionsOfTorchvisionWidth()
     {
