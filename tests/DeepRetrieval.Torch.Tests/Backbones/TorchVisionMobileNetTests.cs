@@ -83,7 +83,7 @@ public sealed class TorchVisionMobileNetTests
         BackboneRegistry.Register(info, factory);
         using var net = BackboneRegistry.Create(name, new BackboneOptions { InputChannels = 1, Seed = 5 });
         net.state_dict()["features.0.0.weight"].shape.Should().Equal(stemChannels, 1, 3, 3);
-        net.state_dict().Keys.Should().Contain(["features.0.1.running_mean", "features.1.block.0.0.weight", "features.1.conv.0.0.weight"][name == "mobilenet_v2" ? 2 : 1]);
+        net.state_dict().Keys.Should().Contain(name == "mobilenet_v2" ? "features.1.conv.0.0.weight" : "features.1.block.0.0.weight");
         net.forward(randn(2, 1, 64, 64)).shape.Should().Equal(2, info.OutputChannels, 2, 2);
         net.Invoking(n => n.forward(randn(2, 3, 64, 64))).Should().Throw<ArgumentException>().WithMessage($"*{name}*1-channel*");
     }
