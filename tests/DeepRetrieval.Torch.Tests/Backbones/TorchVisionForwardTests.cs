@@ -49,6 +49,8 @@ public sealed class TorchVisionForwardTests
                 filled = 0.5 + 0.25 * (1 + w);
             else if (key.EndsWith("running_mean", StringComparison.Ordinal))
                 filled = 0.1 * w;
+            else if (key.EndsWith("fc1.bias", StringComparison.Ordinal))
+                filled = 8 + w; // squeeze activations above 6, where ReLU and ReLU6 differ
             else if (value.dim() == 4)
                 filled = w * Math.Sqrt(2.0 / (value.shape[1] * value.shape[2] * value.shape[3]));
             else if (key.EndsWith("weight", StringComparison.Ordinal))
