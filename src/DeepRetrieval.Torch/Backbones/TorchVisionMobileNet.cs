@@ -46,7 +46,7 @@ public sealed class TorchVisionMobileNet : Backbone
     /// <param name="inputChannels">Channels of the input images; other than 3 builds the first convolution for that many channels.</param>
     /// <exception cref="ArgumentException">The architecture is unknown; the message lists the known ones.</exception>
     /// <exception cref="ArgumentOutOfRangeException">inputChannels is not positive.</exception>
-    public TorchVisionMobileNet(string architecture, int inputChannels = 3) : base(nameof(TorchVisionMobileNet))
+    public TorchVisionMobileNet(string architecture, int inputChannels = 3) : base(architecture ?? nameof(TorchVisionMobileNet))
     {
         ArgumentNullException.ThrowIfNull(architecture);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inputChannels);

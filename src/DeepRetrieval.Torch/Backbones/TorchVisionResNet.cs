@@ -37,7 +37,7 @@ public sealed class TorchVisionResNet : Backbone
     /// <param name="inputChannels">Channels of the input images; other than 3 rebuilds <c>conv1</c> for that many channels.</param>
     /// <exception cref="ArgumentException">The architecture is unknown; the message lists the known ones.</exception>
     /// <exception cref="ArgumentOutOfRangeException">inputChannels is not positive.</exception>
-    public TorchVisionResNet(string architecture, int inputChannels = 3) : base(nameof(TorchVisionResNet))
+    public TorchVisionResNet(string architecture, int inputChannels = 3) : base(architecture ?? nameof(TorchVisionResNet))
     {
         ArgumentNullException.ThrowIfNull(architecture);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inputChannels);

@@ -29,7 +29,7 @@ public sealed class TorchVisionVgg : Backbone
     /// <param name="inputChannels">Channels of the input images; other than 3 builds the first convolution for that many channels.</param>
     /// <exception cref="ArgumentException">The architecture is unknown; the message lists the known ones.</exception>
     /// <exception cref="ArgumentOutOfRangeException">inputChannels is not positive.</exception>
-    public TorchVisionVgg(string architecture, int inputChannels = 3) : base(nameof(TorchVisionVgg))
+    public TorchVisionVgg(string architecture, int inputChannels = 3) : base(architecture ?? nameof(TorchVisionVgg))
     {
         ArgumentNullException.ThrowIfNull(architecture);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inputChannels);

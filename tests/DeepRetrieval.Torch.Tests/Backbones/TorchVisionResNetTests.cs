@@ -129,6 +129,7 @@ public sealed class TorchVisionResNetTests
             (p.grad is null).Should().Be(frozen, name);
         }
         net.FrozenStageCount.Should().Be(3);
+        net.Invoking(n => n.FreezeStages("layer5")).Should().Throw<ArgumentException>().WithMessage("*layer5*resnet18*stem, layer1, layer2, layer3, layer4*");
     }
 
     [Fact]
