@@ -1,0 +1,63 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DeepRetrieval.Torch.Backbones;
+
+/// <summary>Pieces shared by the torchvision backbone families: input checks and torchvision's weight initialisation.</summary>
+internal static class TorchVisionLayers
+{
+    /// <summary>
+    /// Rejects an image batch whose channel count is not the one the first convolution was built for, because libtorch's
+    /// own error for it is a native exception that names neither the backbone nor the option to change.
+    /// </summary>
+    public static void CheckChannels(Tensor images, int inputChannels, string backboneName)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        if (images.dim() == 4 && images.shape[1] != inputChannels)
+            throw new ArgumentException(
+                $"{backboneName} was built for {inputChannels}-channel images but got {images.shape[1]} channels; set BackboneOptions.InputChannels to build it for other channel counts.",
+                nameof(images));
+    }
+
+    /// <summary>A convolution initialised as torchvision initialises its classification networks (Kaiming normal, fan-out, zero bias).</summary>
+    public static TorchSharp.Modules.Conv2d KaimingConv(long inputChannels, long outputChannels, long kernelSize, long stride = 1, long padding = 0,
+        long groups = 1, bool bias = true, nn.init.NonlinearityType nonlinearity = nn.init.NonlinearityType.ReLU)
+    {
+        var conv = nn.Conv2d(inputChannels, outputChannels, kernelSize, stride: stride, padding: padding, groups: groups, bias: bias);
+        using (no_grad())
+        {
+            nn.init.kaiming_normal_(conv.weight, mode: nn.init.FanInOut.FanOut, nonlinearity: nonlinearity);
+            if (conv.bias is not null)
+                nn.init.zeros_(conv.bias);
+        }
+        return conv;
+    }
+
+    /// <summary>torchvision's <c>_make_divisible</c>: rounds channels to a multiple of <paramref name="divisor"/>, never below 90 % of the value.</summary>
+    public static long MakeDivisible(double value, long divisor = 8)
+    {
+        long rounded = Math.Max(divisor, (long)(value + divisor / 2.0) / divisor * divisor);
+        if (rounded < 0.9 * value)
+            rounded += divisor;
+        return rounded;
+    }
+
+    /// <summary>
+    /// Adds one stage per stride level of a <c>features</c> sequence (timm's <c>feature_info</c>): a stage ends at the last
+    /// layer before the stride doubles and is named after that layer, <c>features.{index}</c>; the last stage ends at the
+    /// last layer.
+    /// </summary>
+    public static IEnumerable<(BackboneStage Stage, nn.Module<Tensor, Tensor>[] Modules)> SplitWhereStrideDoubles(IReadOnlyList<FeatureLayer> layers)
+    {
+        int start = 0;
+        for (int i = 0; i < layers.Count; i++)
+        {
+            if (i == layers.Count - 1 || layers[i + 1].Stride > layers[i].Stride)
+            {
+                var stage = new BackboneStage($"features.{i}", layers[i].Channels, layers[i].Stride);
+                yield return (stage, layers.Skip(start).Take(i - start + 1).Select(l => l.Module).ToArray());
+                start = i + 1;
+            }
+        }
+    }
+}
