@@ -67,6 +67,9 @@ public static class BackboneRegistry
 
     private static IEnumerable<(BackboneInfo Info, Func<BackboneOptions, Backbone> Factory)> BuiltIn() =>
         SmallCnn.Registrations()
+            .Concat(TorchVisionResNet.Registrations())
+            .Concat(TorchVisionVgg.Registrations())
+            .Concat(TorchVisionMobileNet.Registrations())
             .Concat(ResNet.Registrations())
             .Concat(EfficientNet.Registrations())
             .Concat(DenseNet.Registrations())

@@ -3,7 +3,6 @@ using static TorchSharp.torch;
 
 namespace DeepRetrieval.Torch.Tests.Backbones;
 
-[Collection(nameof(GlobalTorchGeneratorCollection))]
 public sealed class TorchVisionSeedTests
 {
     [Theory]
