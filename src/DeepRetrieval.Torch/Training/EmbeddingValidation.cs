@@ -88,7 +88,7 @@ public static class EmbeddingValidation
             // Squared Euclidean distance; the query itself is pushed to +∞ so it is never its own neighbour.
             Tensor distances = squaredNorms.narrow(0, start, length).unsqueeze(1) + squaredNorms.unsqueeze(0) - 2 * queries.matmul(x.t());
             Tensor self = arange(start, start + length, dtype: ScalarType.Int64).unsqueeze(1);
-            distances.scatter_(1, self, float.PositiveInfinity);
+            distances.scatter_(1, self, full(length, 1, float.PositiveInfinity));
             Tensor ids = distances.topk(k, dim: 1, largest: false, sorted: true).indexes.contiguous();
             ids.data<long>().CopyTo(neighbors.AsSpan(start * k, length * k));
         }

@@ -1,0 +1,222 @@
+using DeepRetrieval.Torch.Backbones;
+using DeepRetrieval.Torch.Losses;
+using DeepRetrieval.Torch.Training;
+using Microsoft.Extensions.Logging;
+using TorchSharp;
+using static TorchSharp.torch;
+using static DeepRetrieval.Torch.Tests.Training.TrainingTestKit;
+
+namespace DeepRetrieval.Torch.Tests.Training;
+
+public sealed class TrainerTests
+{
+    [Fact]
+    public void GradientClipping_LimitsTheStepToLearningRateTimesMaxNorm()
+    {
+        using var scope = NewDisposeScope();
+        using var data = Images(8, 2, 3);
+        var model = LinearModel();
+        var before = Snapshot(model);
+        // d(loss)/dw is huge, so the clipped gradient has norm exactly 1 and plain SGD with lr 1 moves the weights by 1.
+        var loss = new FunctionLoss((e, _) => e.sum() * 1000);
+        using var trainer = new EmbeddingTrainer(model, loss, new TrainerOptions
+        {
+            Epochs = 1, BatchSize = 8, Optimizer = OptimizerKind.Sgd, Momentum = 0, LearningRate = 1, MaxGradientNorm = 1,
+        });
+        trainer.Fit(data);
+        var after = Snapshot(model);
+        double squared = before.Keys.Sum(k => (after[k] - before[k]).pow(2).sum().item<float>());
+        Math.Sqrt(squared).Should().BeApproximately(1.0, 1e-4);
+    }
+
+    [Fact]
+    public void NanGuard_SkipsTheStep_CountsAndLogsIt_AndLeavesTheWeightsUntouched()
+    {
+        using var scope = NewDisposeScope();
+        using var data = Images(24, 3, 4);
+        var model = LinearModel();
+        var before = Snapshot(model);
+        var loss = new FunctionLoss((e, _) => e.sum() * double.NaN);
+        var logger = new ListLogger();
+        using var trainer = new EmbeddingTrainer(model, loss, new TrainerOptions { Epochs = 1, BatchSize = 8, LearningRate = 0.1, Logger = logger });
+        var history = trainer.Fit(data);
+        trainer.SkippedSteps.Should().Be(3);
+        history.Epochs[0].SkippedSteps.Should().Be(3);
+        history.Epochs[0].TrainLoss.Should().Be(double.NaN);
+        logger.Entries.Count(e => e.Level == LogLevel.Warning).Should().Be(3);
+        var after = Snapshot(model);
+        foreach (var key in before.Keys) after[key].eq(before[key]).all().item<bool>().Should().BeTrue(key);
+        model.parameters().All(p => p.grad is null || p.grad.abs().sum().item<float>() == 0).Should().BeTrue();
+    }
+
+    [Fact]
+    public void NanGuard_SkipsOnlyTheBadStep_AndTrainingContinues()
+    {
+        using var scope = NewDisposeScope();
+        using var data = Images(24, 3, 4);
+        var model = LinearModel();
+        int call = 0;
+        var loss = new FunctionLoss((e, _) => ++call == 2 ? e.sum() * double.PositiveInfinity : e.pow(2).mean());
+        using var trainer = new EmbeddingTrainer(model, loss, new TrainerOptions { Epochs = 1, BatchSize = 8, LearningRate = 0.01 });
+        var history = trainer.Fit(data);
+        history.Epochs[0].SkippedSteps.Should().Be(1);
+        double.IsFinite(history.Epochs[0].TrainLoss).Should().BeTrue();
+        model.parameters().All(p => p.isfinite().all().item<bool>()).Should().BeTrue();
+    }
+
+    [Fact]
+    public void Mixing_CombinesTheLossesOfBothLabelSets_WithLambda()
+    {
+        using var scope = NewDisposeScope();
+        using var data = Images(8, 2, 5);
+        var progress = new ProgressLog();
+        // The loss is the mean label, so λ·L(zeros) + (1 − λ)·L(ones) = 1 − λ = 0.75.
+        var loss = new FunctionLoss((e, y) => y.to(ScalarType.Float32).mean() + e.sum() * 0);
+        using var trainer = new EmbeddingTrainer(LinearModel(), loss, new TrainerOptions
+        {
+            Epochs = 1, BatchSize = 8, Progress = progress,
+            Mixing = (x, y, g) => new MixedBatch(x, zeros_like(y), ones_like(y), 0.25),
+        });
+        trainer.Fit(data);
+        progress.Reports.Should().ContainSingle().Which.Loss.Should().BeApproximately(0.75, 1e-6);
+    }
+
+    [Fact]
+    public void EarlyStopping_StopsAfterPatienceEpochsWithoutImprovement()
+    {
+        using var scope = NewDisposeScope();
+        using var train = Images(16, 4, 6);
+        using var validation = Images(12, 3, 7);
+        // Learning rate 0: MAP@R never changes, so epochs 2 and 3 are the two bad epochs.
+        using var trainer = new EmbeddingTrainer(LinearModel(), new TripletMarginLoss(), new TrainerOptions
+        {
+            Epochs = 10, BatchSize = 8, LearningRate = 0, EarlyStoppingPatience = 2,
+        });
+        var history = trainer.Fit(train, validation);
+        history.Epochs.Should().HaveCount(3);
+        trainer.StoppedEarly.Should().BeTrue();
+        history.Epochs.Select(e => e.MapAtR).Distinct().Should().ContainSingle();
+    }
+
+    [Fact]
+    public void EarlyStopping_RestoresTheWeightsOfTheBestEpoch()
+    {
+        using var scope = NewDisposeScope();
+        using var train = Images(16, 4, 6);
+        using var validation = Images(12, 3, 7);
+        var model = LinearModel();
+        var initial = Snapshot(model);
+        // Make every update destroy retrieval after the first validation: the loss pulls all embeddings to one point.
+        var loss = new FunctionLoss((e, _) => e.pow(2).sum());
+        using var trainer = new EmbeddingTrainer(model, loss, new TrainerOptions
+        {
+            Epochs = 4, BatchSize = 8, LearningRate = 0.5, Optimizer = OptimizerKind.Sgd, Momentum = 0, EarlyStoppingPatience = 10,
+        });
+        var history = trainer.Fit(train, validation);
+        int best = history.Epochs.MaxBy(e => e.MapAtR)!.Epoch;
+        trainer.BestMapAtR.Should().Be(history.Epochs.Max(e => e.MapAtR));
+        EmbeddingValidation.Evaluate(model, validation).MapAtR.Should().BeApproximately(trainer.BestMapAtR, 1e-9, $"the weights of epoch {best} are back");
+        Snapshot(model)["1.weight"].eq(initial["1.weight"]).all().item<bool>().Should().BeFalse();
+    }
+
+    [Fact]
+    public void Resume_FromACheckpointInANewTrainer_GivesBitIdenticalWeights() => ResumeCore(swa: true, transform: true, validate: true);
+
+    private static void ResumeCore(bool swa, bool transform, bool validate)
+    {
+        set_num_threads(1);
+        using var scope = NewDisposeScope();
+        using var train = Images(48, 4, 8);
+        using var validation = Images(12, 3, 9);
+        string path = Path.Combine(Path.GetTempPath(), $"resume-{Guid.NewGuid():N}.ckpt");
+        try
+        {
+            TrainerOptions Options(int epochs, string? checkpoint) => new()
+            {
+                Epochs = epochs, BatchSize = 16, Seed = 11, LearningRate = 0.01, LossLearningRate = 0.1, Optimizer = OptimizerKind.Adam,
+                Schedule = new WarmupCosineSchedule(2, 6), CheckpointPath = checkpoint, SwaStartEpoch = swa ? 1 : null,
+                BatchTransform = transform ? (x, g) => x + randn(x.shape, generator: g) * 0.1 : null,
+            };
+            nn.Module<Tensor, Tensor> Model() => nn.Sequential(new SmallCnn(1, [4, 4, 4, 4, 4]), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 6));
+            ArcFaceLoss Loss(nn.Module<Tensor, Tensor, Tensor>? from)
+            {
+                var l = new ArcFaceLoss(4, 6, scale: 16);
+                if (from is not null) CopyWeights(from, l);
+                return l;
+            }
+
+            var straightModel = Model();
+            var straightLoss = Loss(null);
+            var resumedModel = Model();
+            CopyWeights(straightModel, resumedModel);
+            var firstLoss = Loss(straightLoss);
+            using (var straight = new EmbeddingTrainer(straightModel, straightLoss, Options(2, null)))
+                straight.Fit(train, validate ? validation : null);
+
+            using (var first = new EmbeddingTrainer(resumedModel, firstLoss, Options(1, path)))
+                first.Fit(train, validate ? validation : null);
+            // A new model, loss and trainer: everything comes from the checkpoint.
+            var secondModel = Model();
+            var secondLoss = Loss(null);
+            using var second = new EmbeddingTrainer(secondModel, secondLoss, Options(2, path));
+            second.Resume(path);
+            second.CompletedEpochs.Should().Be(1);
+            var history = second.Fit(train, validate ? validation : null);
+            history.Epochs.Should().HaveCount(2);
+
+            var expected = Snapshot(straightModel);
+            var actual = Snapshot(secondModel);
+            foreach (var key in expected.Keys) actual[key].eq(expected[key]).all().item<bool>().Should().BeTrue(key);
+            Snapshot(secondLoss)["weight"].eq(Snapshot(straightLoss)["weight"]).all().item<bool>().Should().BeTrue();
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void Resume_RejectsACorruptOrTruncatedFile_NamingIt()
+    {
+        using var scope = NewDisposeScope();
+        using var data = Images(16, 4, 8);
+        string path = Path.Combine(Path.GetTempPath(), $"corrupt-{Guid.NewGuid():N}.ckpt");
+        try
+        {
+            using (var trainer = new EmbeddingTrainer(LinearModel(), new TripletMarginLoss(), new TrainerOptions { Epochs = 1, BatchSize = 8, CheckpointPath = path }))
+                trainer.Fit(data);
+            byte[] bytes = File.ReadAllBytes(path);
+            File.WriteAllBytes(path, bytes[..(bytes.Length / 2)]);
+            using var other = new EmbeddingTrainer(LinearModel(), new TripletMarginLoss(), new TrainerOptions { Epochs = 2, BatchSize = 8 });
+            other.Invoking(t => t.Resume(path)).Should().Throw<InvalidDataException>().WithMessage($"*{path}*");
+            File.WriteAllText(path, "not a checkpoint");
+            other.Invoking(t => t.Resume(path)).Should().Throw<InvalidDataException>().WithMessage($"*{path}*");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void LossParameters_GetTheirOwnGroupAndLearningRate()
+    {
+        using var scope = NewDisposeScope();
+        using var trainer = new EmbeddingTrainer(LinearModel(), new ArcFaceLoss(3, 4), new TrainerOptions { LearningRate = 0.01, LossLearningRate = 0.5 });
+        trainer.CurrentLearningRates.Should().Equal(0.01, 0.5);
+    }
+
+    [Fact]
+    public void Options_AreChecked()
+    {
+        using var scope = NewDisposeScope();
+        var model = LinearModel();
+        FluentActions.Invoking(() => new EmbeddingTrainer(model, new TripletMarginLoss(), new TrainerOptions { LearningRate = double.NaN }))
+            .Should().Throw<ArgumentOutOfRangeException>();
+        FluentActions.Invoking(() => new EmbeddingTrainer(model, new TripletMarginLoss(), new TrainerOptions { BatchSize = 0 }))
+            .Should().Throw<ArgumentOutOfRangeException>();
+        using var tiny = Images(4, 2, 1);
+        using var trainer = new EmbeddingTrainer(model, new TripletMarginLoss(), new TrainerOptions { BatchSize = 8 });
+        trainer.Invoking(t => t.Fit(tiny)).Should().Throw<ArgumentException>().WithMessage("*batch*");
+    }
+}
