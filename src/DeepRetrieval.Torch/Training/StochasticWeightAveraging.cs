@@ -64,7 +64,7 @@ public sealed class StochasticWeightAveraging : IDisposable
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(batches);
-        var norms = model.modules().OfType<NormBase>().Where(n => n is BatchNorm1d or BatchNorm2d or BatchNorm3d && n.track_running_stats).ToArray();
+        var norms = model.modules().Prepend(model).Distinct().OfType<NormBase>().Where(n => n is BatchNorm1d or BatchNorm2d or BatchNorm3d && n.track_running_stats).ToArray();
         if (norms.Length == 0) return;
         bool wasTraining = model.training;
         var momenta = norms.Select(n => n.momentum).ToArray();
