@@ -1,5 +1,7 @@
 using DeepRetrieval.Torch.Backbones;
 using DeepRetrieval.Torch.Losses;
+using DeepRetrieval.Torch.Miners;
+using DeepRetrieval.Torch.Samplers;
 using DeepRetrieval.Torch.Training;
 using Microsoft.Extensions.Logging;
 using TorchSharp;
@@ -204,6 +206,62 @@ public sealed class TrainerTests
         using var scope = NewDisposeScope();
         using var trainer = new EmbeddingTrainer(LinearModel(), new ArcFaceLoss(3, 4), new TrainerOptions { LearningRate = 0.01, LossLearningRate = 0.5 });
         trainer.CurrentLearningRates.Should().Equal(0.01, 0.5);
+    }
+
+    [Fact]
+    public void Sampler_DefinesTheBatches_AndMinedTripletLossLowersOnClusteredData()
+    {
+        using var scope = NewDisposeScope();
+        // Four classes: image = the class's random pattern + noise, so a linear model can separate them.
+        using var generator = new Generator(21);
+        Tensor labels = arange(64, dtype: ScalarType.Int64).remainder(4);
+        Tensor prototypes = randn([4, 1, 8, 8], generator: generator);
+        Tensor images = (prototypes.index_select(0, labels) + randn([64, 1, 8, 8], generator: generator) * 0.5).contiguous();
+        using var data = new TensorImageSet(images, labels);
+        var sampler = new MPerClassSampler(data.Labels, m: 4, batchSize: 16, lengthBeforeNewIter: 64, seed: 5);
+        var progress = new ProgressLog();
+        using var trainer = new EmbeddingTrainer(LinearModel(), new TripletMarginLoss(0.2), new TrainerOptions
+        {
+            Epochs = 6, Sampler = sampler, Miner = new BatchHardMiner(), LearningRate = 0.01, Progress = progress,
+        });
+        var history = trainer.Fit(data, data);
+        progress.Reports.Should().HaveCount(6 * sampler.BatchCount);
+        progress.Reports.Should().OnlyContain(r => r.BatchCount == sampler.BatchCount);
+        history.Epochs[^1].TrainLoss.Should().BeLessThan(history.Epochs[0].TrainLoss);
+        history.Epochs[^1].MapAtR.Should().BeGreaterThan(0.9);
+    }
+
+    [Fact]
+    public void CrossBatchMemory_CanBeTheLoss()
+    {
+        using var scope = NewDisposeScope();
+        using var data = Images(32, 4, 13);
+        using var memory = new CrossBatchMemory(new ContrastiveLoss(), embeddingSize: 4, memorySize: 32);
+        using var trainer = new EmbeddingTrainer(LinearModel(), memory, new TrainerOptions { Epochs = 2, BatchSize = 8, LearningRate = 0.01 });
+        var history = trainer.Fit(data);
+        history.Epochs.Should().OnlyContain(e => double.IsFinite(e.TrainLoss) && e.SkippedSteps == 0);
+        memory.IsFilled.Should().BeTrue();
+    }
+
+    [Fact]
+    public void Resume_RejectsACheckpointWrittenWithAnotherSamplerSeed()
+    {
+        using var scope = NewDisposeScope();
+        using var data = Images(16, 4, 8);
+        string path = Path.Combine(Path.GetTempPath(), $"seed-{Guid.NewGuid():N}.ckpt");
+        try
+        {
+            var sampler = new ClassBalancedSampler(data.Labels, batchSize: 8, seed: 1);
+            using (var trainer = new EmbeddingTrainer(LinearModel(), new TripletMarginLoss(), new TrainerOptions { Epochs = 1, Sampler = sampler, CheckpointPath = path }))
+                trainer.Fit(data);
+            var other = new ClassBalancedSampler(data.Labels, batchSize: 8, seed: 2);
+            using var resumed = new EmbeddingTrainer(LinearModel(), new TripletMarginLoss(), new TrainerOptions { Epochs = 2, Sampler = other });
+            resumed.Invoking(t => t.Resume(path)).Should().Throw<InvalidDataException>().WithMessage("*sampler seed 1*");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 
     [Fact]
