@@ -126,7 +126,20 @@ public sealed class TrainerTests
 
     private static void ResumeCore(bool swa, bool transform, bool validate)
     {
+        int threads = get_num_threads();
         set_num_threads(1);
+        try
+        {
+            ResumeOnOneThread(swa, transform, validate);
+        }
+        finally
+        {
+            set_num_threads(threads);
+        }
+    }
+
+    private static void ResumeOnOneThread(bool swa, bool transform, bool validate)
+    {
         using var scope = NewDisposeScope();
         using var train = Images(48, 4, 8);
         using var validation = Images(12, 3, 9);
@@ -262,6 +275,23 @@ public sealed class TrainerTests
         {
             File.Delete(path);
         }
+    }
+
+    [Fact]
+    public void Schedule_SetsEveryGroupsRate_AtEveryStep()
+    {
+        using var scope = NewDisposeScope();
+        using var data = Images(24, 3, 14);
+        var progress = new ProgressLog();
+        using var trainer = new EmbeddingTrainer(LinearModel(), new ArcFaceLoss(3, 4), new TrainerOptions
+        {
+            Epochs = 2, BatchSize = 8, LearningRate = 0.1, LossLearningRate = 1, Schedule = new StepSchedule(1, 0.5), Progress = progress,
+        });
+        var history = trainer.Fit(data);
+        progress.Reports.Select(r => r.LearningRate).Should().Equal(0.1, 0.05, 0.025, 0.0125, 0.00625, 0.003125);
+        trainer.CurrentLearningRates.Should().Equal(0.003125, 0.03125);
+        history.Epochs.Select(e => e.LearningRate).Should().Equal(0.025, 0.003125);
+        trainer.StepCount.Should().Be(6);
     }
 
     [Fact]
