@@ -200,6 +200,8 @@ public sealed class TrainerTests
         {
             using (var trainer = new EmbeddingTrainer(LinearModel(), new TripletMarginLoss(), new TrainerOptions { Epochs = 1, BatchSize = 8, CheckpointPath = path }))
                 trainer.Fit(data);
+            using (var wider = new EmbeddingTrainer(LinearModel(dimension: 5), new TripletMarginLoss(), new TrainerOptions { Epochs = 2, BatchSize = 8 }))
+                wider.Invoking(t => t.Resume(path)).Should().Throw<InvalidDataException>().WithMessage($"*{path}*");
             byte[] bytes = File.ReadAllBytes(path);
             File.WriteAllBytes(path, bytes[..(bytes.Length / 2)]);
             using var other = new EmbeddingTrainer(LinearModel(), new TripletMarginLoss(), new TrainerOptions { Epochs = 2, BatchSize = 8 });
