@@ -297,6 +297,40 @@ public sealed class TrainerTests
     }
 
     [Fact]
+    public void Sam_InTheTrainer_StepsWithTheGradientAtThePerturbedWeights()
+    {
+        using var scope = NewDisposeScope();
+        using var data = Images(8, 2, 15);
+        var model = LinearModel();
+        var weight = model.parameters().First().detach().clone();
+        var bias = model.parameters().Last().detach().clone();
+        Tensor x = data.Gather(arange(8, dtype: ScalarType.Int64)).Images.flatten(1);
+        (Tensor, Tensor) Gradient(Tensor w, Tensor b)
+        {
+            var wp = w.clone().requires_grad_(true);
+            var bp = b.clone().requires_grad_(true);
+            (x.matmul(wp.t()) + bp).pow(2).mean().backward();
+            return (wp.grad!.clone(), bp.grad!.clone());
+        }
+        // By hand: g at w, e = ρ·g/‖g‖, g' at w + e, w ← w − lr·g'.
+        var (gw, gb) = Gradient(weight, bias);
+        double norm = Math.Sqrt(gw.pow(2).sum().item<float>() + gb.pow(2).sum().item<float>());
+        var (sw, sb) = Gradient(weight + gw * (0.5 / norm), bias + gb * (0.5 / norm));
+        Tensor expectedWeight = weight - sw * 0.1;
+        Tensor expectedBias = bias - sb * 0.1;
+
+        using var trainer = new EmbeddingTrainer(model, new FunctionLoss((e, _) => e.pow(2).mean()), new TrainerOptions
+        {
+            Epochs = 1, BatchSize = 8, Optimizer = OptimizerKind.Sgd, Momentum = 0, LearningRate = 0.1, SamRho = 0.5,
+        });
+        trainer.Fit(data);
+        model.parameters().First().detach().allclose(expectedWeight, rtol: 1e-5, atol: 1e-6).Should().BeTrue();
+        model.parameters().Last().detach().allclose(expectedBias, rtol: 1e-5, atol: 1e-6).Should().BeTrue();
+        // Plain SGD would have used g, not g'.
+        model.parameters().First().detach().allclose(weight - gw * 0.1, rtol: 1e-5, atol: 1e-6).Should().BeFalse();
+    }
+
+    [Fact]
     public void Options_AreChecked()
     {
         using var scope = NewDisposeScope();
