@@ -107,61 +107,59 @@ public static partial class PretrainedWeights
     /// <param name="options">Cache directory, file path, HTTP client and progress; null for the defaults.</param>
     /// <returns>The path of a complete, verified file.</returns>
     /// <exception cref="ArgumentException">No weights are known for the name.</exception>
-    /// <exception cref="HttpRequestException">The server cannot be reached; the message names the URL and the cache path.</exception>
+    /// <exception cref="FileNotFoundException">The given <see cref="PretrainedOptions.FilePath"/> does not exist.</exception>
+    /// <exception cref="HttpRequestException">The server cannot be reached or refuses; the message names the URL and the cache path to put the file at by hand.</exception>
+    /// <exception cref="IOException">The download broke off; nothing was cached.</exception>
     /// <exception cref="InvalidDataException">The downloaded file fails the hash check; nothing was cached.</exception>
-    public static string ResolveFile(string name, PretrainedOptions? options = null) => RunSynchronously(() => ResolveFileAsync(name, options));
+    public static string ResolveFile(string name, PretrainedOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return RunSynchronously(() => ResolveFileAsync(name, options));
+    }
 
     /// <summary>
     /// Loads <paramref name="name"/>'s pretrained weights into <paramref name="backbone"/> (strict: every backbone tensor must be in
     /// the file with its shape, and nothing but the dropped classifier may be left over), downloading the file first if needed.
+    /// The load runs on the calling thread (TorchSharp's dispose scopes and grad mode are per thread); to download without
+    /// blocking, await <see cref="ResolveFileAsync"/> first, after which this finds the file in the cache.
     /// </summary>
     /// <param name="backbone">The receiving backbone, built for <paramref name="name"/>'s architecture with 3 input channels.</param>
-    /// <param name="name">A name with known weights; with <see cref="PretrainedOptions.FilePath"/> any name with a key-mapping preset.</param>
+    /// <param name="name">A name with known weights; with <see cref="PretrainedOptions.FilePath"/> any name (its family's key mapping, else <see cref="KeyMapping.DropClassifier"/>).</param>
     /// <param name="options">Cache directory, file path, HTTP client and progress; null for the defaults.</param>
-    /// <param name="cancellationToken">Cancels the download.</param>
     /// <returns>The load report (every tensor loaded; the classifier's keys listed as dropped).</returns>
     /// <exception cref="ArgumentException">No weights are known for the name.</exception>
-    /// <exception cref="HttpRequestException">The server cannot be reached; the message names the URL and the cache path.</exception>
-    /// <exception cref="InvalidDataException">The file fails the hash check, is corrupt, or does not match the backbone.</exception>
-    public static async Task<StateDictLoadReport> LoadIntoAsync(Backbone backbone, string name, PretrainedOptions? options = null, CancellationToken cancellationToken = default)
+    /// <exception cref="FileNotFoundException">The given <see cref="PretrainedOptions.FilePath"/> does not exist.</exception>
+    /// <exception cref="HttpRequestException">The server cannot be reached or refuses; the message names the URL and the cache path to put the file at by hand.</exception>
+    /// <exception cref="IOException">The download broke off; nothing was cached.</exception>
+    /// <exception cref="InvalidDataException">The file fails the hash check, is corrupt, or does not match the backbone; nothing was copied.</exception>
+    public static StateDictLoadReport LoadInto(Backbone backbone, string name, PretrainedOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(backbone);
-        ArgumentNullException.ThrowIfNull(name);
-        var mapping = options?.FilePath is not null && !Contains(name) ? DefaultMapping(name) : Find(name).Mapping;
-        string path = await ResolveFileAsync(name, options, cancellationToken).ConfigureAwait(false);
+        var mapping = MappingFor(name, options);
+        string path = ResolveFile(name, options);
         return StateDict.LoadFile(backbone, path, mapping, strict: true);
     }
 
-    /// <summary>Synchronous <see cref="LoadIntoAsync"/>.</summary>
-    /// <param name="backbone">The receiving backbone.</param>
-    /// <param name="name">A name with known weights.</param>
-    /// <param name="options">Cache directory, file path, HTTP client and progress; null for the defaults.</param>
-    /// <returns>The load report.</returns>
-    /// <exception cref="ArgumentException">No weights are known for the name.</exception>
-    /// <exception cref="HttpRequestException">The server cannot be reached; the message names the URL and the cache path.</exception>
-    /// <exception cref="InvalidDataException">The file fails the hash check, is corrupt, or does not match the backbone.</exception>
-    public static StateDictLoadReport LoadInto(Backbone backbone, string name, PretrainedOptions? options = null) =>
-        RunSynchronously(() => LoadIntoAsync(backbone, name, options));
-
-    /// <summary>Builds <paramref name="name"/> through <see cref="BackboneRegistry"/> and loads its pretrained weights (timm's <c>pretrained=True</c>).</summary>
+    /// <summary>
+    /// Builds <paramref name="name"/> through <see cref="BackboneRegistry"/> and loads its pretrained weights (timm's
+    /// <c>create_model(name, pretrained=True)</c>). The file is resolved (downloaded) before the network is built.
+    /// </summary>
     /// <param name="name">A registered backbone name with known weights.</param>
     /// <param name="options">Cache directory, file path, HTTP client, progress and backbone options; null for the defaults.</param>
-    /// <param name="cancellationToken">Cancels the download.</param>
     /// <returns>The backbone with pretrained weights, in training mode as built.</returns>
     /// <exception cref="ArgumentException">The name is not registered or has no known weights.</exception>
-    /// <exception cref="HttpRequestException">The server cannot be reached; the message names the URL and the cache path.</exception>
+    /// <exception cref="FileNotFoundException">The given <see cref="PretrainedOptions.FilePath"/> does not exist.</exception>
+    /// <exception cref="HttpRequestException">The server cannot be reached or refuses; the message names the URL and the cache path to put the file at by hand.</exception>
+    /// <exception cref="IOException">The download broke off; nothing was cached.</exception>
     /// <exception cref="InvalidDataException">The file fails the hash check, is corrupt, or does not match the backbone.</exception>
-    public static async Task<Backbone> CreatePretrainedAsync(string name, PretrainedOptions? options = null, CancellationToken cancellationToken = default)
+    public static Backbone CreatePretrained(string name, PretrainedOptions? options = null)
     {
-        ArgumentNullException.ThrowIfNull(name);
-        if (options?.FilePath is null)
-            Find(name);
-        // Download before building, so a failed download does not cost building a large network.
-        string path = await ResolveFileAsync(name, options, cancellationToken).ConfigureAwait(false);
+        var mapping = MappingFor(name, options);
+        BackboneRegistry.Describe(name);
+        string path = ResolveFile(name, options);
         var backbone = BackboneRegistry.Create(name, options?.BackboneOptions);
         try
         {
-            var mapping = Contains(name) ? Find(name).Mapping : DefaultMapping(name);
             StateDict.LoadFile(backbone, path, mapping, strict: true);
             return backbone;
         }
@@ -171,16 +169,6 @@ public static partial class PretrainedWeights
             throw;
         }
     }
-
-    /// <summary>Synchronous <see cref="CreatePretrainedAsync"/>.</summary>
-    /// <param name="name">A registered backbone name with known weights.</param>
-    /// <param name="options">Cache directory, file path, HTTP client, progress and backbone options; null for the defaults.</param>
-    /// <returns>The backbone with pretrained weights.</returns>
-    /// <exception cref="ArgumentException">The name is not registered or has no known weights.</exception>
-    /// <exception cref="HttpRequestException">The server cannot be reached; the message names the URL and the cache path.</exception>
-    /// <exception cref="InvalidDataException">The file fails the hash check, is corrupt, or does not match the backbone.</exception>
-    public static Backbone CreatePretrained(string name, PretrainedOptions? options = null) =>
-        RunSynchronously(() => CreatePretrainedAsync(name, options));
 
     /// <summary>Where <paramref name="entry"/>'s file is (or would be) cached.</summary>
     /// <param name="entry">A weights entry.</param>
@@ -201,6 +189,12 @@ public static partial class PretrainedWeights
 
     // Runs on the thread pool so that blocking cannot deadlock a caller's single-threaded synchronisation context.
     private static T RunSynchronously<T>(Func<Task<T>> work) => Task.Run(work).GetAwaiter().GetResult();
+
+    private static KeyMapping MappingFor(string name, PretrainedOptions? options)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return options?.FilePath is not null && !Contains(name) ? DefaultMapping(name) : Find(name).Mapping;
+    }
 
     private static KeyMapping DefaultMapping(string name)
     {

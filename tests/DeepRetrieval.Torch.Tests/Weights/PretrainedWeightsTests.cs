@@ -175,6 +175,22 @@ public sealed class PretrainedWeightsTests : IDisposable
     }
 
     [Fact]
+    public async Task ResolveFileAsync_Cancelled_ThrowsAndCachesNothing()
+    {
+        RegisterTestEntry("test_cancelled");
+        var server = new FakeWeightsServer(_weights);
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+
+        await FluentActions.Awaiting(() => PretrainedWeights.ResolveFileAsync("test_cancelled", Options(server), cancelled.Token))
+            .Should().ThrowAsync<OperationCanceledException>();
+        Directory.GetFileSystemEntries(_cache.Root).Should().BeEmpty();
+
+        string path = await PretrainedWeights.ResolveFileAsync("test_cancelled", Options(server));
+        File.ReadAllBytes(path).Should().Equal(_weights);
+    }
+
+    [Fact]
     public void CreatePretrained_BuildsTheRegistryBackboneAndLoadsItsWeights()
     {
         using var scope = NewDisposeScope();
