@@ -52,7 +52,7 @@ public sealed class KeyMapping
         string name = family.ToLowerInvariant();
         if (name.StartsWith("small_cnn", StringComparison.Ordinal))
             return DropClassifier.Rename(@"^f\.", "features.").Drop("emb.");
-        string[] families = ["resnet", "resnext", "wide_resnet", "vgg", "densenet", "mobilenet", "efficientnet", "convnext", "vit", "deit", "swin", "timm", "torchvision"];
+        string[] families = ["resnet", "resnext", "wide_resnet", "seresnet", "resnest", "vgg", "densenet", "mobilenet", "efficientnet", "convnext", "vit", "deit", "swin", "timm", "torchvision"];
         if (families.Any(f => name.StartsWith(f, StringComparison.Ordinal)))
             return DropClassifier;
         throw new ArgumentException($"No key-mapping preset for '{family}'. Known families: small_cnn, {string.Join(", ", families)}.", nameof(family));
