@@ -1,4 +1,5 @@
 using DeepRetrieval.Torch.Backbones;
+using DeepRetrieval.Torch.Data;
 using DeepRetrieval.Torch.Losses;
 using DeepRetrieval.Torch.Miners;
 using DeepRetrieval.Torch.Samplers;
