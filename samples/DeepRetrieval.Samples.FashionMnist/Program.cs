@@ -156,5 +156,4 @@ Console.WriteLine();
 Console.WriteLine($"Wrote {metricsPath}, history.csv, {curvePath} and {gridPath} ({(DateTime.UtcNow - started).TotalSeconds:F0} s in all).");
 return 0;
 
-
 static long[] Labels(byte[] labels) => labels.Select(l => (long)l).ToArray();
