@@ -1,3 +1,4 @@
+using DeepRetrieval.Torch.Data;
 using System.Diagnostics;
 using System.Reflection;
 using System.Text.Json;
@@ -47,8 +48,8 @@ DeepRetrieval.Data.FashionMnist data = directory is null
 string source = directory ?? "embedded subset";
 Console.WriteLine($"Fashion-MNIST from {source}: {data.TrainImages.Count:N0} training images, {data.TestImages.Count:N0} test images (28×28 grey).");
 
-using var train = new TensorImageSet(Pixels(data.TrainImages), Labels(data.TrainLabels));
-using var test = new TensorImageSet(Pixels(data.TestImages), Labels(data.TestLabels));
+using var train = TensorImageSet.FromIdx(data.TrainImages, Labels(data.TrainLabels));
+using var test = TensorImageSet.FromIdx(data.TestImages, Labels(data.TestLabels));
 
 // 2. Model: small CNN → GeM → linear + BNNeck → L2-normalised embedding; the model normalises pixels itself.
 var config = RetrievalModelConfig.For("small_cnn", options.EmbeddingDimension) with { Pooling = "gem", Head = "bnneck", Normalize = true };
@@ -61,7 +62,7 @@ nn.Module<Tensor, Tensor, Tensor> loss = options.TripletWeight > 0
 // 3. Training: ArcFace on M-per-class batches, Adam under a one-cycle schedule, random horizontal flips.
 IndexBatchSampler? sampler = options.RandomBatches
     ? null
-    : new MPerClassSampler(train.Labels, options.ImagesPerClass, options.BatchSize, lengthBeforeNewIter: (int)train.Count, seed: options.Seed);
+    : new MPerClassSampler(train.Labels!, options.ImagesPerClass, options.BatchSize, lengthBeforeNewIter: (int)train.Count, seed: options.Seed);
 long batchesPerEpoch = sampler?.BatchCount ?? train.Count / options.BatchSize;
 var flip = new RandomHorizontalFlip();
 var trainerOptions = new TrainerOptions
@@ -90,9 +91,7 @@ double trainImagesPerSecond = history.Epochs.Average(e => e.ImagesPerSecond);
 // 4. Index the test embeddings with HNSW and let every test image query the others.
 var extractor = new FeatureExtractor(model, new FeatureExtractorOptions { BatchSize = 1000 });
 var clock = Stopwatch.StartNew();
-ExtractedFeatures features;
-using (var scope = NewDisposeScope())
-    features = extractor.Extract(Pixels(data.TestImages).to(ScalarType.Float32).div_(255f));
+ExtractedFeatures features = extractor.Extract(test);
 double extractSeconds = clock.Elapsed.TotalSeconds;
 var index = new HnswIndex(features.Dimension, Metric.L2, m: options.HnswM, efConstruction: options.HnswEf, seed: options.Seed + 1);
 clock.Restart();
@@ -157,7 +156,4 @@ Console.WriteLine();
 Console.WriteLine($"Wrote {metricsPath}, history.csv, {curvePath} and {gridPath} ({(DateTime.UtcNow - started).TotalSeconds:F0} s in all).");
 return 0;
 
-static Tensor Pixels(IdxImages images) =>
-    torch.tensor(images.Pixels, [images.Count, 1, images.Rows, images.Columns], ScalarType.Byte);
-
-static Tensor Labels(byte[] labels) => torch.tensor(labels.Select(l => (long)l).ToArray());
+static long[] Labels(byte[] labels) => labels.Select(l => (long)l).ToArray();

@@ -39,6 +39,12 @@ public abstract class Backbone : nn.Module<Tensor, Tensor>
     public bool IsBatchNormFrozen { get; private set; }
 
     /// <summary>
+    /// The channel count the images must have, checked by <see cref="forward"/> and <see cref="ForwardStages"/> before any stage
+    /// runs, so a mismatch is named instead of failing inside the first convolution; null (the default) checks nothing.
+    /// </summary>
+    protected virtual int? ExpectedInputChannels => null;
+
+    /// <summary>
     /// Appends a stage. The modules must already be registered with this backbone (as fields picked up by
     /// <c>RegisterComponents</c> or through <c>register_module</c>), so their parameter names are the family's own; the stage
     /// only records the order in which they run.
@@ -59,7 +65,7 @@ public abstract class Backbone : nn.Module<Tensor, Tensor>
 
     /// <summary>Runs every stage and returns the final feature map.</summary>
     /// <param name="images">N × C × H × W images, normalised as the backbone's <see cref="BackboneInfo"/> says.</param>
-    /// <exception cref="ArgumentException">The input is not a 4-D floating-point tensor.</exception>
+    /// <exception cref="ArgumentException">The input is not a 4-D floating-point tensor, has other than <see cref="ExpectedInputChannels"/> channels, or fails <see cref="CheckInputSize"/>.</exception>
     public override Tensor forward(Tensor images)
     {
         CheckImages(images);
@@ -76,7 +82,7 @@ public abstract class Backbone : nn.Module<Tensor, Tensor>
     /// <param name="images">N × C × H × W images.</param>
     /// <param name="stageNames">Names from <see cref="Stages"/>.</param>
     /// <returns>One N × C × H × W map per requested name.</returns>
-    /// <exception cref="ArgumentException">No name is given or a name is not a stage of this backbone.</exception>
+    /// <exception cref="ArgumentException">The input is invalid (see <see cref="forward"/>), no name is given or a name is not a stage of this backbone.</exception>
     public virtual IReadOnlyList<Tensor> ForwardStages(Tensor images, params string[] stageNames)
     {
         CheckImages(images);
@@ -178,6 +184,16 @@ public abstract class Backbone : nn.Module<Tensor, Tensor>
         }
     }
 
+    /// <summary>
+    /// Family-specific checks of an N × C × H × W floating-point batch with the expected channels (for example a minimum
+    /// size), run by <see cref="forward"/> and <see cref="ForwardStages"/> before any stage; the default accepts every size.
+    /// </summary>
+    /// <param name="images">The images.</param>
+    /// <exception cref="ArgumentException">The images do not fit the network.</exception>
+    protected virtual void CheckInputSize(Tensor images)
+    {
+    }
+
     /// <summary>Runs stage <paramref name="index"/> on <paramref name="input"/>.</summary>
     protected Tensor RunStage(int index, Tensor input)
     {
@@ -192,11 +208,16 @@ public abstract class Backbone : nn.Module<Tensor, Tensor>
     private static IEnumerable<nn.Module> BatchNorms(nn.Module module) =>
         module.modules().Prepend(module).Where(m => m is BatchNorm1d or BatchNorm2d or BatchNorm3d);
 
-    private static void CheckImages(Tensor images)
+    private void CheckImages(Tensor images)
     {
         ArgumentNullException.ThrowIfNull(images);
         if (images.dim() != 4 || !images.is_floating_point())
             throw new ArgumentException($"A backbone takes a floating-point N × C × H × W image batch; got {images.dtype} [{string.Join(", ", images.shape)}].", nameof(images));
+        if (ExpectedInputChannels is int channels && images.shape[1] != channels)
+            throw new ArgumentException(
+                $"{GetName()} was built for {channels}-channel images but got {images.shape[1]} channels ([{string.Join(", ", images.shape)}]); set BackboneOptions.InputChannels to build it for other channel counts.",
+                nameof(images));
+        CheckInputSize(images);
     }
 
     // A plain class, not a module, so RegisterComponents does not register the stage modules a second time under other names.

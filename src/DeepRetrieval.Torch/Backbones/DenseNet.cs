@@ -123,23 +123,15 @@ public sealed class DenseNet : Backbone
         return new DenseNet(inputChannels: options.InputChannels);
     }
 
-    /// <summary>Runs the network; see <see cref="Backbone.forward"/>.</summary>
-    /// <param name="images">N × C × H × W images with <see cref="InputChannels"/> channels, ImageNet-normalised.</param>
-    /// <exception cref="ArgumentException">The input is not 4-D floating point, has the wrong channel count or is smaller than <see cref="MinimumInputSize"/>.</exception>
-    public override Tensor forward(Tensor images)
-    {
-        CheckImages(images);
-        return base.forward(images);
-    }
+    /// <inheritdoc/>
+    protected override int? ExpectedInputChannels => InputChannels;
 
-    /// <summary>Returns the requested stages' maps; see <see cref="Backbone.ForwardStages"/>.</summary>
-    /// <param name="images">N × C × H × W images with <see cref="InputChannels"/> channels.</param>
-    /// <param name="stageNames">Names from <see cref="Backbone.Stages"/>.</param>
-    /// <exception cref="ArgumentException">Wrong input, or a name is not a stage.</exception>
-    public override IReadOnlyList<Tensor> ForwardStages(Tensor images, params string[] stageNames)
+    /// <inheritdoc/>
+    /// <exception cref="ArgumentException">The images are smaller than <see cref="MinimumInputSize"/>.</exception>
+    protected override void CheckInputSize(Tensor images)
     {
-        CheckImages(images);
-        return base.ForwardStages(images, stageNames);
+        if (OutputSize(images.shape[2]) < 1 || OutputSize(images.shape[3]) < 1)
+            throw new ArgumentException($"{GetName()} needs images of at least {MinimumInputSize} × {MinimumInputSize} pixels; got {images.shape[2]} × {images.shape[3]}.", nameof(images));
     }
 
     internal static IEnumerable<(BackboneInfo, Func<BackboneOptions, Backbone>)> Registrations()
@@ -155,17 +147,6 @@ public sealed class DenseNet : Backbone
         for (int i = 0; i < _transitionCount; i++)
             size /= 2;
         return (int)size;
-    }
-
-    private void CheckImages(Tensor images)
-    {
-        ArgumentNullException.ThrowIfNull(images);
-        if (images.dim() != 4)
-            return; // the base class names the problem
-        if (images.shape[1] != InputChannels)
-            throw new ArgumentException($"{GetName()} was built for {InputChannels}-channel images; got {images.shape[1]} channels ([{string.Join(", ", images.shape)}]).", nameof(images));
-        if (OutputSize(images.shape[2]) < 1 || OutputSize(images.shape[3]) < 1)
-            throw new ArgumentException($"{GetName()} needs images of at least {MinimumInputSize} × {MinimumInputSize} pixels; got {images.shape[2]} × {images.shape[3]}.", nameof(images));
     }
 
     private void InitialiseWeights()

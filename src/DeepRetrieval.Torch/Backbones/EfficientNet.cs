@@ -166,24 +166,8 @@ public sealed class EfficientNet : Backbone
         return (int)Math.Ceiling(repeats * depthMultiplier);
     }
 
-    /// <summary>Runs the network; see <see cref="Backbone.forward"/>.</summary>
-    /// <param name="images">N × C × H × W images with <see cref="InputChannels"/> channels, ImageNet-normalised.</param>
-    /// <exception cref="ArgumentException">The input is not a 4-D floating-point tensor or has the wrong channel count.</exception>
-    public override Tensor forward(Tensor images)
-    {
-        CheckChannels(images);
-        return base.forward(images);
-    }
-
-    /// <summary>Returns the requested stages' maps; see <see cref="Backbone.ForwardStages"/>.</summary>
-    /// <param name="images">N × C × H × W images with <see cref="InputChannels"/> channels.</param>
-    /// <param name="stageNames">Names from <see cref="Backbone.Stages"/>.</param>
-    /// <exception cref="ArgumentException">Wrong input, or a name is not a stage.</exception>
-    public override IReadOnlyList<Tensor> ForwardStages(Tensor images, params string[] stageNames)
-    {
-        CheckChannels(images);
-        return base.ForwardStages(images, stageNames);
-    }
+    /// <inheritdoc/>
+    protected override int? ExpectedInputChannels => InputChannels;
 
     internal static IEnumerable<(BackboneInfo, Func<BackboneOptions, Backbone>)> Registrations()
     {
@@ -214,12 +198,5 @@ public sealed class EfficientNet : Backbone
     {
         if (!(value > 0 && double.IsFinite(value)))
             throw new ArgumentOutOfRangeException(name, value, "A multiplier must be positive and finite.");
-    }
-
-    private void CheckChannels(Tensor images)
-    {
-        ArgumentNullException.ThrowIfNull(images);
-        if (images.dim() == 4 && images.shape[1] != InputChannels)
-            throw new ArgumentException($"{GetName()} was built for {InputChannels}-channel images; got {images.shape[1]} channels ([{string.Join(", ", images.shape)}]).", nameof(images));
     }
 }

@@ -118,7 +118,6 @@ public sealed class SwinTransformer : Backbone
     /// <exception cref="ArgumentException">The images have the wrong rank, type, channel count or size.</exception>
     public override Tensor forward(Tensor images)
     {
-        CheckInput(images);
         using var scope = NewDisposeScope();
         return base.forward(images).permute(0, 3, 1, 2).contiguous().MoveToOuterDisposeScope();
     }
@@ -129,7 +128,6 @@ public sealed class SwinTransformer : Backbone
     /// <exception cref="ArgumentException">Bad images, no name, or an unknown stage name.</exception>
     public override IReadOnlyList<Tensor> ForwardStages(Tensor images, params string[] stageNames)
     {
-        CheckInput(images);
         using var scope = NewDisposeScope();
         return base.ForwardStages(images, stageNames).Select(t => t.permute(0, 3, 1, 2).contiguous().MoveToOuterDisposeScope()).ToArray();
     }
@@ -140,13 +138,13 @@ public sealed class SwinTransformer : Backbone
             o => new SwinTransformer(inputChannels: o.InputChannels, dropPathRate: o.DropPathRate));
     }
 
-    private void CheckInput(Tensor images)
+    /// <inheritdoc/>
+    protected override int? ExpectedInputChannels => InputChannels;
+
+    /// <inheritdoc/>
+    /// <exception cref="ArgumentException">An image side is not a positive multiple of the total stride.</exception>
+    protected override void CheckInputSize(Tensor images)
     {
-        ArgumentNullException.ThrowIfNull(images);
-        if (images.dim() != 4 || !images.is_floating_point())
-            throw new ArgumentException($"A Swin Transformer takes a floating-point N × C × H × W image batch; got {images.dtype} [{string.Join(", ", images.shape)}].", nameof(images));
-        if (images.shape[1] != InputChannels)
-            throw new ArgumentException($"This Swin Transformer takes {InputChannels}-channel images; got {images.shape[1]} channels.", nameof(images));
         int stride = OutputStride;
         long height = images.shape[2], width = images.shape[3];
         if (height < stride || width < stride || height % stride != 0 || width % stride != 0)

@@ -3,22 +3,9 @@ using static TorchSharp.torch;
 
 namespace DeepRetrieval.Torch.Backbones;
 
-/// <summary>Pieces shared by the torchvision backbone families: input checks and torchvision's weight initialisation.</summary>
+/// <summary>Pieces shared by the torchvision backbone families: torchvision's weight initialisation, channel rounding and stage splitting.</summary>
 internal static class TorchVisionLayers
 {
-    /// <summary>
-    /// Rejects an image batch whose channel count is not the one the first convolution was built for, because libtorch's
-    /// own error for it is a native exception that names neither the backbone nor the option to change.
-    /// </summary>
-    public static void CheckChannels(Tensor images, int inputChannels, string backboneName)
-    {
-        ArgumentNullException.ThrowIfNull(images);
-        if (images.dim() == 4 && images.shape[1] != inputChannels)
-            throw new ArgumentException(
-                $"{backboneName} was built for {inputChannels}-channel images but got {images.shape[1]} channels; set BackboneOptions.InputChannels to build it for other channel counts.",
-                nameof(images));
-    }
-
     /// <summary>A convolution initialised as torchvision initialises its classification networks (Kaiming normal, fan-out, zero bias).</summary>
     public static TorchSharp.Modules.Conv2d KaimingConv(long inputChannels, long outputChannels, long kernelSize, long stride = 1, long padding = 0,
         long groups = 1, bool bias = true, nn.init.NonlinearityType nonlinearity = nn.init.NonlinearityType.ReLU)

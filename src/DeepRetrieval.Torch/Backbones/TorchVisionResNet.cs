@@ -83,20 +83,7 @@ public sealed class TorchVisionResNet : Backbone
     public int InputChannels { get; }
 
     /// <inheritdoc/>
-    /// <exception cref="ArgumentException">The images are not N × <see cref="InputChannels"/> × H × W floating point.</exception>
-    public override Tensor forward(Tensor images)
-    {
-        TorchVisionLayers.CheckChannels(images, InputChannels, Architecture);
-        return base.forward(images);
-    }
-
-    /// <inheritdoc/>
-    /// <exception cref="ArgumentException">The images have the wrong channel count, or a name is not a stage.</exception>
-    public override IReadOnlyList<Tensor> ForwardStages(Tensor images, params string[] stageNames)
-    {
-        TorchVisionLayers.CheckChannels(images, InputChannels, Architecture);
-        return base.ForwardStages(images, stageNames);
-    }
+    protected override int? ExpectedInputChannels => InputChannels;
 
     internal static IEnumerable<(BackboneInfo, Func<BackboneOptions, Backbone>)> Registrations() =>
         Table.Select(a => (

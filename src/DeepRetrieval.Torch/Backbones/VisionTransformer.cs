@@ -113,20 +113,16 @@ public sealed class VisionTransformer : Backbone
     /// <exception cref="ArgumentException">The images have the wrong rank, type, channel count or size.</exception>
     public override Tensor forward(Tensor images)
     {
-        var (h, w) = CheckInput(images);
         using var scope = NewDisposeScope();
-        return TokensToMap(base.forward(images), h, w).MoveToOuterDisposeScope();
+        Tensor tokens = base.forward(images);
+        return TokensToMap(tokens, images).MoveToOuterDisposeScope();
     }
 
     /// <summary>All tokens after the final norm, class token first.</summary>
     /// <param name="images">N × C × H × W images, H and W multiples of <see cref="PatchSize"/>.</param>
     /// <returns>N × (1 + HW/p²) × D.</returns>
     /// <exception cref="ArgumentException">The images have the wrong rank, type, channel count or size.</exception>
-    public Tensor ForwardTokens(Tensor images)
-    {
-        CheckInput(images);
-        return base.forward(images);
-    }
+    public Tensor ForwardTokens(Tensor images) => base.forward(images);
 
     /// <summary>The class-token embedding after the final norm (timm's <c>pre_logits</c> with <c>global_pool='token'</c>).</summary>
     /// <param name="images">N × C × H × W images, H and W multiples of <see cref="PatchSize"/>.</param>
@@ -134,7 +130,6 @@ public sealed class VisionTransformer : Backbone
     /// <exception cref="ArgumentException">The images have the wrong rank, type, channel count or size.</exception>
     public Tensor ForwardClassToken(Tensor images)
     {
-        CheckInput(images);
         using var scope = NewDisposeScope();
         return base.forward(images)[.., 0].contiguous().MoveToOuterDisposeScope();
     }
@@ -148,10 +143,9 @@ public sealed class VisionTransformer : Backbone
     /// <exception cref="ArgumentException">Bad images, no name, or an unknown stage name.</exception>
     public override IReadOnlyList<Tensor> ForwardStages(Tensor images, params string[] stageNames)
     {
-        var (h, w) = CheckInput(images);
         using var scope = NewDisposeScope();
-        var maps = base.ForwardStages(images, stageNames).Select(t => TokensToMap(t, h, w).MoveToOuterDisposeScope()).ToArray();
-        return maps;
+        var tokens = base.ForwardStages(images, stageNames);
+        return tokens.Select(t => TokensToMap(t, images).MoveToOuterDisposeScope()).ToArray();
     }
 
     /// <summary>
@@ -194,21 +188,21 @@ public sealed class VisionTransformer : Backbone
     /// <summary>timm's per-block schedule: <c>linspace(0, rate, depth)</c>.</summary>
     internal static double DropRate(double rate, int index, int count) => count == 1 ? 0 : rate * index / (count - 1);
 
-    private (int Height, int Width) CheckInput(Tensor images)
+    /// <inheritdoc/>
+    protected override int? ExpectedInputChannels => InputChannels;
+
+    /// <inheritdoc/>
+    /// <exception cref="ArgumentException">An image side is not a positive multiple of <see cref="PatchSize"/>.</exception>
+    protected override void CheckInputSize(Tensor images)
     {
-        ArgumentNullException.ThrowIfNull(images);
-        if (images.dim() != 4 || !images.is_floating_point())
-            throw new ArgumentException($"A ViT takes a floating-point N × C × H × W image batch; got {images.dtype} [{string.Join(", ", images.shape)}].", nameof(images));
-        if (images.shape[1] != InputChannels)
-            throw new ArgumentException($"This ViT takes {InputChannels}-channel images; got {images.shape[1]} channels.", nameof(images));
         long height = images.shape[2], width = images.shape[3];
         if (height < PatchSize || width < PatchSize || height % PatchSize != 0 || width % PatchSize != 0)
             throw new ArgumentException($"Image sides must be positive multiples of the patch size {PatchSize}; got {height} × {width}.", nameof(images));
-        return ((int)(height / PatchSize), (int)(width / PatchSize));
     }
 
-    private Tensor TokensToMap(Tensor tokens, int gridHeight, int gridWidth) =>
-        tokens[.., 1..].transpose(1, 2).reshape(tokens.shape[0], EmbedDim, gridHeight, gridWidth);
+    // The patch grid of the (already checked) images: the class token is dropped and the rest laid out as a map.
+    private Tensor TokensToMap(Tensor tokens, Tensor images) =>
+        tokens[.., 1..].transpose(1, 2).reshape(tokens.shape[0], EmbedDim, images.shape[2] / PatchSize, images.shape[3] / PatchSize);
 
     private Tensor Embed(Tensor images)
     {

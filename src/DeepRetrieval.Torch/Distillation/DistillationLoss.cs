@@ -28,8 +28,8 @@ public abstract class DistillationLoss : nn.Module<Tensor, Tensor, Tensor>
     /// <exception cref="ArgumentException">Shapes or types are wrong, the batch is too small, or an input holds NaN or infinity.</exception>
     public override Tensor forward(Tensor student, Tensor teacher)
     {
-        Check(student, nameof(student));
-        Check(teacher, nameof(teacher));
+        EmbeddingInput.Check(student, nameof(student));
+        EmbeddingInput.Check(teacher, nameof(teacher));
         if (student.shape[0] != teacher.shape[0])
             throw new ArgumentException($"There are {student.shape[0]} student embeddings but {teacher.shape[0]} teacher embeddings.", nameof(teacher));
         if (student.shape[0] < MinimumBatchSize)
@@ -43,16 +43,4 @@ public abstract class DistillationLoss : nn.Module<Tensor, Tensor, Tensor>
     /// <param name="student">N × d_s student embeddings.</param>
     /// <param name="teacher">N × d_t teacher embeddings.</param>
     protected abstract Tensor Compute(Tensor student, Tensor teacher);
-
-    private static void Check(Tensor embeddings, string name)
-    {
-        ArgumentNullException.ThrowIfNull(embeddings, name);
-        if (embeddings.dim() != 2)
-            throw new ArgumentException($"Embeddings must be a 2-D tensor (batch × dimension); got shape [{string.Join(", ", embeddings.shape)}].", name);
-        if (!embeddings.is_floating_point())
-            throw new ArgumentException($"Embeddings must be floating point; got {embeddings.dtype}.", name);
-        using var finite = embeddings.detach().isfinite().all();
-        if (!finite.item<bool>())
-            throw new ArgumentException("Embeddings contain NaN or infinite values.", name);
-    }
 }

@@ -68,7 +68,7 @@ public sealed class FeatureExtractor
     }
 
     /// <summary>Embeds every image of a source, in source order; unreadable images are skipped and listed in the result.</summary>
-    /// <param name="source">The images, e.g. an <see cref="ImageFolderDataset"/> or a <see cref="TensorImageSource"/>.</param>
+    /// <param name="source">The images, e.g. an <see cref="ImageFolderDataset"/> or a <see cref="TensorImageSet"/>.</param>
     /// <param name="progress">Told after every batch and at the end; null for none.</param>
     /// <param name="cancellationToken">Stops the run between batches.</param>
     /// <exception cref="ArgumentException">A batch is not 4-D floating point or contains NaN or infinity.</exception>
@@ -133,14 +133,17 @@ public sealed class FeatureExtractor
         return new ExtractedFeatures(ids.ToArray(), vectors, dimension, skipped, clock.Elapsed);
     }
 
-    /// <summary>Embeds every image of an N × C × H × W tensor; row i gets id i.</summary>
-    /// <param name="images">The images.</param>
+    /// <summary>Embeds every image of an N × C × H × W tensor (read through a <see cref="TensorImageSet"/>); row i gets id i.</summary>
+    /// <param name="images">The images: floating point, used as given, or uint8 pixels, divided by 255.</param>
     /// <param name="progress">Told after every batch and at the end; null for none.</param>
     /// <param name="cancellationToken">Stops the run between batches.</param>
-    /// <exception cref="ArgumentException">The images are not 4-D floating point or contain NaN or infinity.</exception>
+    /// <exception cref="ArgumentException">The images are not 4-D uint8 or floating point, or contain NaN or infinity.</exception>
     /// <exception cref="InvalidOperationException">The model does not return N × D embeddings.</exception>
-    public ExtractedFeatures Extract(Tensor images, IProgress<ExtractionProgress>? progress = null, CancellationToken cancellationToken = default) =>
-        Extract(new TensorImageSource(images), progress, cancellationToken);
+    public ExtractedFeatures Extract(Tensor images, IProgress<ExtractionProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        using var set = new TensorImageSet(images);
+        return Extract(set, progress, cancellationToken);
+    }
 
     /// <summary>
     /// Embeds every image of a source and puts the embeddings into an index under the images' ids, training the index on them

@@ -63,7 +63,7 @@ public abstract class MetricLoss : nn.Module<Tensor, Tensor, Tensor>
 
     private static LossInput Validate(Tensor embeddings, Tensor labels, IndexTuples? tuples, Tensor? referenceEmbeddings, Tensor? referenceLabels)
     {
-        CheckEmbeddings(embeddings, nameof(embeddings));
+        EmbeddingInput.Check(embeddings, nameof(embeddings));
         IndexTupleOps.CheckLabels(labels, nameof(labels));
         if (labels.shape[0] != embeddings.shape[0])
             throw new ArgumentException($"There are {embeddings.shape[0]} embeddings but {labels.shape[0]} labels.", nameof(labels));
@@ -71,24 +71,12 @@ public abstract class MetricLoss : nn.Module<Tensor, Tensor, Tensor>
             throw new ArgumentException("Reference embeddings and reference labels must be given together.", nameof(referenceLabels));
         if (referenceEmbeddings is null)
             return new LossInput(embeddings, labels.to(ScalarType.Int64), tuples, embeddings, labels.to(ScalarType.Int64), true);
-        CheckEmbeddings(referenceEmbeddings, nameof(referenceEmbeddings));
+        EmbeddingInput.Check(referenceEmbeddings, nameof(referenceEmbeddings));
         IndexTupleOps.CheckLabels(referenceLabels!, nameof(referenceLabels));
         if (referenceEmbeddings.shape[1] != embeddings.shape[1])
             throw new ArgumentException($"Embeddings have {embeddings.shape[1]} components but reference embeddings have {referenceEmbeddings.shape[1]}.", nameof(referenceEmbeddings));
         if (referenceLabels!.shape[0] != referenceEmbeddings.shape[0])
             throw new ArgumentException($"There are {referenceEmbeddings.shape[0]} reference embeddings but {referenceLabels.shape[0]} reference labels.", nameof(referenceLabels));
         return new LossInput(embeddings, labels.to(ScalarType.Int64), tuples, referenceEmbeddings, referenceLabels.to(ScalarType.Int64), false);
-    }
-
-    private static void CheckEmbeddings(Tensor embeddings, string name)
-    {
-        ArgumentNullException.ThrowIfNull(embeddings, name);
-        if (embeddings.dim() != 2)
-            throw new ArgumentException($"Embeddings must be a 2-D tensor (batch × dimension); got shape [{string.Join(", ", embeddings.shape)}].", name);
-        if (!embeddings.is_floating_point())
-            throw new ArgumentException($"Embeddings must be floating point; got {embeddings.dtype}.", name);
-        using var finite = embeddings.detach().isfinite().all();
-        if (!finite.item<bool>())
-            throw new ArgumentException("Embeddings contain NaN or infinite values.", name);
     }
 }

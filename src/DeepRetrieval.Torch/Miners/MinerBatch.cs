@@ -32,7 +32,7 @@ internal sealed class MinerBatch
     /// <summary>Validates a miner's arguments and detaches the embeddings.</summary>
     public static MinerBatch Create(Tensor embeddings, Tensor labels, Tensor? referenceEmbeddings, Tensor? referenceLabels)
     {
-        CheckEmbeddings(embeddings, nameof(embeddings));
+        EmbeddingInput.Check(embeddings, nameof(embeddings));
         IndexTupleOps.CheckLabels(labels, nameof(labels));
         if (labels.shape[0] != embeddings.shape[0])
             throw new ArgumentException($"There are {embeddings.shape[0]} embeddings but {labels.shape[0]} labels.", nameof(labels));
@@ -40,7 +40,7 @@ internal sealed class MinerBatch
             throw new ArgumentException("Reference embeddings and reference labels must be given together.", nameof(referenceLabels));
         if (referenceEmbeddings is null)
             return new MinerBatch(embeddings.detach(), labels.to(ScalarType.Int64), null, null);
-        CheckEmbeddings(referenceEmbeddings, nameof(referenceEmbeddings));
+        EmbeddingInput.Check(referenceEmbeddings, nameof(referenceEmbeddings));
         IndexTupleOps.CheckLabels(referenceLabels!, nameof(referenceLabels));
         if (referenceEmbeddings.shape[1] != embeddings.shape[1])
             throw new ArgumentException($"Embeddings have {embeddings.shape[1]} components but reference embeddings have {referenceEmbeddings.shape[1]}.", nameof(referenceEmbeddings));
@@ -64,16 +64,4 @@ internal sealed class MinerBatch
 
     /// <summary>An empty int64 index tensor on the labels' device.</summary>
     public Tensor EmptyIndices() => zeros(0, dtype: ScalarType.Int64, device: Labels.device);
-
-    private static void CheckEmbeddings(Tensor embeddings, string name)
-    {
-        ArgumentNullException.ThrowIfNull(embeddings, name);
-        if (embeddings.dim() != 2)
-            throw new ArgumentException($"Embeddings must be a 2-D tensor (batch × dimension); got shape [{string.Join(", ", embeddings.shape)}].", name);
-        if (!embeddings.is_floating_point())
-            throw new ArgumentException($"Embeddings must be floating point; got {embeddings.dtype}.", name);
-        using var finite = embeddings.detach().isfinite().all();
-        if (!finite.item<bool>())
-            throw new ArgumentException("Embeddings contain NaN or infinite values.", name);
-    }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using DeepRetrieval.Torch.Data;
 using DeepRetrieval.Torch.Losses;
 using Microsoft.Extensions.Logging;
 using TorchSharp;
@@ -96,10 +97,11 @@ public sealed class EmbeddingTrainer : IDisposable
     /// <param name="validation">The validation images, or null to train without validation (early stopping and plateau then do nothing).</param>
     /// <param name="cancellationToken">Stops between steps; the weights are left as they are.</param>
     /// <returns>The history.</returns>
-    /// <exception cref="ArgumentException">A sampler index lies outside the training set.</exception>
+    /// <exception cref="ArgumentException">A set has no labels, or a sampler index lies outside the training set.</exception>
     public TrainingHistory Fit(TensorImageSet train, TensorImageSet? validation = null, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(train);
+        RequireLabels(train, nameof(train));
+        if (validation is not null) RequireLabels(validation, nameof(validation));
         while (CompletedEpochs < _options.Epochs && !StoppedEarly)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -237,6 +239,13 @@ public sealed class EmbeddingTrainer : IDisposable
             default:
                 throw new ArgumentOutOfRangeException(nameof(o), o.Optimizer, "Unknown optimiser.");
         }
+    }
+
+    internal static void RequireLabels(TensorImageSet set, string parameterName)
+    {
+        ArgumentNullException.ThrowIfNull(set, parameterName);
+        if (set.Labels is null)
+            throw new ArgumentException("Training and validation need labelled images; this image set has no labels.", parameterName);
     }
 
     private void RunEpoch(TensorImageSet train, TensorImageSet? validation, CancellationToken cancellationToken)
@@ -428,7 +437,7 @@ public sealed class EmbeddingTrainer : IDisposable
         if (_swa is { AveragedCount: > 0 })
         {
             _swa.CopyTo();
-            StochasticWeightAveraging.UpdateBatchNorm(_model, train.Batches(_options.ValidationBatchSize).Select(b => b.Images));
+            StochasticWeightAveraging.UpdateBatchNorm(_model, train.ReadBatches(_options.ValidationBatchSize).Select(b => b.Images));
             _options.Logger?.LogInformation("Applied the weight average of {Count} epochs and recomputed batch-norm statistics.", _swa.AveragedCount);
         }
         else if (_bestWeights is not null)

@@ -1,4 +1,6 @@
 using DeepRetrieval.Evaluation;
+using DeepRetrieval.Torch.Data;
+using DeepRetrieval.Torch.Extraction;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -12,45 +14,34 @@ public static class EmbeddingValidation
 {
     private const int QueryBlock = 1024;
 
-    /// <summary>Embeds a set in evaluation mode without gradients, batch by batch, and returns the N × d embeddings (float32, CPU).</summary>
+    /// <summary>
+    /// Embeds a set with a <see cref="FeatureExtractor"/> (evaluation mode without gradients, batch by batch, no L2
+    /// normalisation) and returns the N × d embeddings (float32, CPU).
+    /// </summary>
     /// <param name="model">The embedding model; its training mode is restored afterwards.</param>
     /// <param name="set">The images.</param>
     /// <param name="batchSize">Images per forward pass.</param>
-    /// <exception cref="ArgumentException">The model does not return an N × d tensor.</exception>
+    /// <exception cref="InvalidOperationException">The model does not return an N × d tensor, or returns NaN or infinity.</exception>
     public static Tensor Embed(nn.Module<Tensor, Tensor> model, TensorImageSet set, int batchSize = 256)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(set);
-        bool wasTraining = model.training;
-        model.eval();
-        try
-        {
-            var parts = new List<Tensor>();
-            using (no_grad())
-            {
-                foreach (var (images, _) in set.Batches(batchSize))
-                {
-                    Tensor embeddings = model.forward(images);
-                    if (embeddings.dim() != 2 || embeddings.shape[0] != images.shape[0])
-                        throw new ArgumentException($"The model must return one embedding row per image; got shape [{string.Join(", ", embeddings.shape)}] for {images.shape[0]} images.", nameof(model));
-                    parts.Add(embeddings.to(ScalarType.Float32).cpu());
-                }
-            }
-            return cat(parts, 0);
-        }
-        finally
-        {
-            model.train(wasTraining);
-        }
+        var extractor = new FeatureExtractor(model, new FeatureExtractorOptions { BatchSize = batchSize, Normalize = false });
+        ExtractedFeatures features = extractor.Extract(set);
+        return tensor(features.Vectors, [features.Count, features.Dimension]);
     }
 
     /// <summary>Embeds a set and scores leave-one-out retrieval.</summary>
     /// <param name="model">The embedding model.</param>
-    /// <param name="set">The validation images; at least two.</param>
+    /// <param name="set">The validation images, with labels; at least two.</param>
     /// <param name="batchSize">Images per forward pass.</param>
     /// <param name="normalize">Compare L2-normalised embeddings (cosine ranking) rather than raw Euclidean distance.</param>
+    /// <exception cref="ArgumentException">The set has no labels or fewer than two images.</exception>
+    /// <exception cref="InvalidOperationException">The model does not return an N × d tensor, or returns NaN or infinity.</exception>
     public static ValidationMetrics Evaluate(nn.Module<Tensor, Tensor> model, TensorImageSet set, int batchSize = 256, bool normalize = true)
     {
+        ArgumentNullException.ThrowIfNull(set);
+        if (set.Labels is null) throw new ArgumentException("Validation needs labelled images; this image set has no labels.", nameof(set));
         using var scope = NewDisposeScope();
         return Evaluate(Embed(model, set, batchSize), set.Labels, normalize);
     }

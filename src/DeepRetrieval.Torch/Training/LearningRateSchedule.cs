@@ -32,6 +32,9 @@ public abstract class LearningRateSchedule
             throw new ArgumentException($"{GetType().Name} has no state, but {state.Length} values were given.", nameof(state));
     }
 
+    /// <summary>Cosine annealing from <paramref name="start"/> (p = 0) to <paramref name="end"/> (p = 1): <c>end + (start − end)·(1 + cos πp) / 2</c>.</summary>
+    private protected static double CosineAnneal(double start, double end, double pct) => end + (start - end) / 2.0 * (Math.Cos(Math.PI * pct) + 1);
+
     private protected static void CheckSteps(long steps, string name)
     {
         if (steps <= 0) throw new ArgumentOutOfRangeException(name, steps, "The number of steps must be positive.");

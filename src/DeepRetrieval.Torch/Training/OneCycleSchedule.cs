@@ -54,9 +54,7 @@ public sealed class OneCycleSchedule : LearningRateSchedule
         double lastStep = TotalSteps - 1;
         double t = Math.Min(step, lastStep);
         return t <= rampEnd
-            ? Anneal(initial, baseLearningRate, t / rampEnd)
-            : Anneal(baseLearningRate, final, (t - rampEnd) / (lastStep - rampEnd));
+            ? CosineAnneal(initial, baseLearningRate, t / rampEnd)
+            : CosineAnneal(baseLearningRate, final, (t - rampEnd) / (lastStep - rampEnd));
     }
-
-    private static double Anneal(double start, double end, double pct) => end + (start - end) / 2.0 * (Math.Cos(Math.PI * pct) + 1);
 }

@@ -1,4 +1,5 @@
 using DeepRetrieval.Torch.Backbones;
+using DeepRetrieval.Torch.Data;
 using DeepRetrieval.Torch.Losses;
 using DeepRetrieval.Torch.Miners;
 using TorchSharp;
@@ -23,14 +24,15 @@ public static class TwoStageRecipe
     /// <param name="validation">Validation images, or null.</param>
     /// <param name="options">The recipe's settings.</param>
     /// <returns>Both stages' epochs.</returns>
-    /// <exception cref="ArgumentException">The backbone is not part of the model, or an option is out of range.</exception>
+    /// <exception cref="ArgumentException">The backbone is not part of the model, a set has no labels, or an option is out of range.</exception>
     public static TrainingHistory Run(Backbone backbone, nn.Module<Tensor, Tensor> model, MetricLoss frozenStageLoss,
         TensorImageSet train, TensorImageSet? validation, TwoStageOptions options)
     {
         ArgumentNullException.ThrowIfNull(backbone);
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(frozenStageLoss);
-        ArgumentNullException.ThrowIfNull(train);
+        EmbeddingTrainer.RequireLabels(train, nameof(train));
+        if (validation is not null) EmbeddingTrainer.RequireLabels(validation, nameof(validation));
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         var modelParameters = model.parameters().Select(p => p.Handle).ToHashSet();

@@ -49,6 +49,6 @@ public sealed class WarmupCosineSchedule : LearningRateSchedule
         if (step < WarmupSteps)
             return baseLearningRate * (WarmupStartFactor + (1 - WarmupStartFactor) * step / WarmupSteps);
         double progress = Math.Min(1.0, (double)(step - WarmupSteps) / (TotalSteps - WarmupSteps));
-        return baseLearningRate * (MinFactor + (1 - MinFactor) * 0.5 * (1 + Math.Cos(Math.PI * progress)));
+        return baseLearningRate * CosineAnneal(1, MinFactor, progress);
     }
 }

@@ -131,7 +131,7 @@ public sealed class FeatureExtractorTests
         var index = new FlatIndex(Dimension);
 
         ExtractedFeatures features = new FeatureExtractor(model, new FeatureExtractorOptions { BatchSize = 4 })
-            .ExtractToIndex(new TensorImageSource(images, ids), index);
+            .ExtractToIndex(new TensorImageSet(images, ids: ids), index);
 
         index.Count.Should().Be(10);
         var found = new long[10];
@@ -146,11 +146,11 @@ public sealed class FeatureExtractorTests
         var (model, _) = Model();
         var index = new ScalarQuantizerIndex(Dimension, ScalarQuantizerType.SQ8);
 
-        new FeatureExtractor(model).ExtractToIndex(new TensorImageSource(Images(6)), index);
+        new FeatureExtractor(model).ExtractToIndex(new TensorImageSet(Images(6)), index);
 
         index.IsTrained.Should().BeTrue();
         index.Count.Should().Be(6);
-        new FeatureExtractor(model).Invoking(e => e.ExtractToIndex(new TensorImageSource(Images(2)), new FlatIndex(Dimension + 1)))
+        new FeatureExtractor(model).Invoking(e => e.ExtractToIndex(new TensorImageSet(Images(2)), new FlatIndex(Dimension + 1)))
             .Should().Throw<ArgumentException>().WithMessage($"*{Dimension + 1}-dimensional*{Dimension}*");
     }
 
@@ -162,7 +162,7 @@ public sealed class FeatureExtractorTests
         string path = Path.Combine(Path.GetTempPath(), $"dr-features-{Guid.NewGuid():N}.npy");
         try
         {
-            ExtractedFeatures features = new FeatureExtractor(model).ExtractToNpy(new TensorImageSource(Images(5)), path);
+            ExtractedFeatures features = new FeatureExtractor(model).ExtractToNpy(new TensorImageSet(Images(5)), path);
 
             NpyArray read = NpyReader.Read(path);
             read.Shape.Should().Equal(5, Dimension);
@@ -226,7 +226,7 @@ public sealed class FeatureExtractorTests
         var embedder = nn.Sequential(("backbone", new SmallCnn(widths: [4, 4, 8, 8, 16])), ("pool", new GeM()), ("head", new L2Normalization()));
         var pixels = new byte[3 * 28 * 28];
         new Random(2).NextBytes(pixels);
-        using var source = TensorImageSource.FromIdx(new IdxImages(3, 28, 28, pixels), mean: 0.2860f, std: 0.3530f);
+        using var source = TensorImageSet.FromIdx(new IdxImages(3, 28, 28, pixels), mean: 0.2860f, std: 0.3530f);
 
         ExtractedFeatures features = new FeatureExtractor(embedder, new FeatureExtractorOptions { BatchSize = 2, HorizontalFlip = true }).Extract(source);
 

@@ -1,4 +1,5 @@
 using DeepRetrieval.Torch.Backbones;
+using DeepRetrieval.Torch.Data;
 using DeepRetrieval.Torch.Losses;
 using DeepRetrieval.Torch.Miners;
 using DeepRetrieval.Torch.Samplers;
@@ -233,7 +234,7 @@ public sealed class TrainerTests
         Tensor prototypes = randn([4, 1, 8, 8], generator: generator);
         Tensor images = (prototypes.index_select(0, labels) + randn([64, 1, 8, 8], generator: generator) * 0.5).contiguous();
         using var data = new TensorImageSet(images, labels);
-        var sampler = new MPerClassSampler(data.Labels, m: 4, batchSize: 16, lengthBeforeNewIter: 64, seed: 5);
+        var sampler = new MPerClassSampler(data.Labels!, m: 4, batchSize: 16, lengthBeforeNewIter: 64, seed: 5);
         var progress = new ProgressLog();
         using var trainer = new EmbeddingTrainer(LinearModel(), new TripletMarginLoss(0.2), new TrainerOptions
         {
@@ -266,10 +267,10 @@ public sealed class TrainerTests
         string path = Path.Combine(Path.GetTempPath(), $"seed-{Guid.NewGuid():N}.ckpt");
         try
         {
-            var sampler = new ClassBalancedSampler(data.Labels, batchSize: 8, seed: 1);
+            var sampler = new ClassBalancedSampler(data.Labels!, batchSize: 8, seed: 1);
             using (var trainer = new EmbeddingTrainer(LinearModel(), new TripletMarginLoss(), new TrainerOptions { Epochs = 1, Sampler = sampler, CheckpointPath = path }))
                 trainer.Fit(data);
-            var other = new ClassBalancedSampler(data.Labels, batchSize: 8, seed: 2);
+            var other = new ClassBalancedSampler(data.Labels!, batchSize: 8, seed: 2);
             using var resumed = new EmbeddingTrainer(LinearModel(), new TripletMarginLoss(), new TrainerOptions { Epochs = 2, Sampler = other });
             resumed.Invoking(t => t.Resume(path)).Should().Throw<InvalidDataException>().WithMessage("*sampler seed 1*");
         }
@@ -342,5 +343,17 @@ public sealed class TrainerTests
         using var tiny = Images(4, 2, 1);
         using var trainer = new EmbeddingTrainer(model, new TripletMarginLoss(), new TrainerOptions { BatchSize = 8 });
         trainer.Invoking(t => t.Fit(tiny)).Should().Throw<ArgumentException>().WithMessage("*batch*");
+    }
+
+    [Fact]
+    public void Fit_RejectsAnImageSetWithoutLabels()
+    {
+        using var scope = NewDisposeScope();
+        using var labelled = Images(8, 2, 1);
+        using var unlabelled = new TensorImageSet(zeros(8, 1, 8, 8));
+        using var trainer = new EmbeddingTrainer(LinearModel(), new TripletMarginLoss(), new TrainerOptions { BatchSize = 4, Epochs = 1 });
+        trainer.Invoking(t => t.Fit(unlabelled)).Should().Throw<ArgumentException>().WithMessage("*no labels*").And.ParamName.Should().Be("train");
+        trainer.Invoking(t => t.Fit(labelled, unlabelled)).Should().Throw<ArgumentException>().WithMessage("*no labels*").And.ParamName.Should().Be("validation");
+        trainer.CompletedEpochs.Should().Be(0);
     }
 }

@@ -101,22 +101,6 @@ public sealed class TrainingComponentTests
     }
 
     [Fact]
-    public void TensorImageSet_GathersScaledNormalisedImages_AndChecksItsInput()
-    {
-        using var scope = NewDisposeScope();
-        Tensor images = tensor(new byte[] { 0, 51, 102, 255 }).reshape(4, 1, 1, 1);
-        using var set = new TensorImageSet(images, tensor(new long[] { 7, 8, 9, 10 }), [0.2f], [0.4f]);
-        var (batch, labels) = set.Gather([3L, 1]);
-        batch.dtype.Should().Be(ScalarType.Float32);
-        batch.data<float>()[0].Should().BeApproximately(2f, 1e-6f);   // (1 − 0.2) / 0.4
-        batch.data<float>()[1].Should().BeApproximately(0f, 1e-6f);   // (0.2 − 0.2) / 0.4
-        labels.data<long>().ToArray().Should().Equal(10, 8);
-        set.Invoking(s => s.Gather([4L])).Should().Throw<ArgumentException>();
-        FluentActions.Invoking(() => new TensorImageSet(images, tensor(new long[] { 1, 2 }))).Should().Throw<ArgumentException>().WithMessage("*4 images but 2 labels*");
-        FluentActions.Invoking(() => new TensorImageSet(images, tensor(new long[] { 1, 2, 3, 4 }), [0f, 0f])).Should().Throw<ArgumentException>();
-    }
-
-    [Fact]
     public void History_RoundTripsThroughCsvAndJson_IncludingNaN()
     {
         var history = new TrainingHistory([

@@ -1,3 +1,4 @@
+using DeepRetrieval.Torch.Data;
 using DeepRetrieval.Torch.Training;
 using Microsoft.Extensions.Logging;
 using TorchSharp;
