@@ -8,8 +8,8 @@ internal sealed record SampleOptions
     public bool UseEmbeddedSubset { get; init; }
     public string OutputDirectory { get; init; } = Path.Combine("out", "fashion-mnist");
     public int Epochs { get; init; } = 2;
-    public int BatchSize { get; init; } = 256;
-    public int ImagesPerClass { get; init; } = 32;
+    public int BatchSize { get; init; } = 250;
+    public int ImagesPerClass { get; init; } = 25;
     public bool RandomBatches { get; init; }
     public double MaxLearningRate { get; init; } = 3e-3;
     public double ClassWeightLearningRate { get; init; } = 1e-2;
@@ -35,8 +35,8 @@ internal sealed record SampleOptions
           --download DIR    download Fashion-MNIST into DIR first (needs the internet), then use it
           --subset          use the embedded subset (6,000 train / 1,000 test) even if the full set is present
           --out DIR         output directory (default out/fashion-mnist)
-          --batch-size N    images per batch (default 256)
-          --m N             images per class in a batch (default 32)
+          --batch-size N    images per batch (default 250: 25 of each of the 10 classes)
+          --m N             images per class in a batch (default 25)
           --random-batches  shuffle the training set instead of M-per-class batches
           --lr X            one-cycle peak learning rate of the network (default 3e-3)
           --class-lr X      one-cycle peak learning rate of ArcFace's class centres (default 1e-2)

@@ -89,6 +89,10 @@ public sealed class EmbeddingTrainer : IDisposable
     /// <summary>The learning rate of each parameter group (model, then the loss's own parameters when it has any).</summary>
     public IReadOnlyList<double> CurrentLearningRates => _optimizer.ParamGroups.Select(g => g.LearningRate).ToArray();
 
+    /// <summary>The current momentum of each parameter group: β₁ for Adam and AdamW, the momentum for SGD.</summary>
+    public IReadOnlyList<double> CurrentMomenta => _optimizer.ParamGroups
+        .Select(g => g is optim.IBetas betas ? betas.Betas.Item1 : ((optim.IMomentum)_optimizer).Momentum).ToArray();
+
     /// <summary>
     /// Trains until <see cref="TrainerOptions.Epochs"/> epochs are complete (or early stopping), then applies the stochastic
     /// weight average with a batch-norm update, or restores the best weights.
@@ -321,9 +325,13 @@ public sealed class EmbeddingTrainer : IDisposable
     {
         int g = 0;
         double first = 0;
+        double? momentum = _schedule.Momentum(StepCount);
+        // Adam's and AdamW's groups carry β₁ each; TorchSharp's SGD keeps one momentum for all groups.
+        if (momentum is double sgdMomentum && _optimizer is optim.IMomentum withMomentum) withMomentum.Momentum = sgdMomentum;
         foreach (var group in _optimizer.ParamGroups)
         {
             group.LearningRate = _schedule.LearningRate(_baseRates[g], StepCount);
+            if (momentum is double m && group is optim.IBetas withBetas) withBetas.Betas = (m, withBetas.Betas.Item2);
             if (g == 0) first = group.LearningRate;
             g++;
         }

@@ -13,6 +13,13 @@ public abstract class LearningRateSchedule
     /// <param name="step">Optimiser steps taken before this one (0-based).</param>
     public abstract double LearningRate(double baseLearningRate, long step);
 
+    /// <summary>
+    /// The momentum at <paramref name="step"/> (SGD's momentum, β₁ of Adam and AdamW), or null to leave the optimiser's own;
+    /// only schedules that cycle momentum (<see cref="OneCycleSchedule"/>) return a value.
+    /// </summary>
+    /// <param name="step">The optimiser step, from 0.</param>
+    public virtual double? Momentum(long step) => null;
+
     /// <summary>Called by the trainer after each epoch's validation with the monitored metric; only metric-driven schedules use it.</summary>
     /// <param name="metric">The validation metric (MAP@R), or NaN when there was no validation.</param>
     public virtual void ReportEpoch(double metric)

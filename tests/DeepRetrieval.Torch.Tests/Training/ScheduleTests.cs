@@ -30,6 +30,23 @@ public sealed class ScheduleTests
     }
 
     [Fact]
+    public void OneCycle_CyclesMomentumAsPyTorchOneCycleLR_AndNotWhenAskedNotTo()
+    {
+        // opt = Adam([p], lr=0.1); s = OneCycleLR(opt, max_lr=0.1, total_steps=20): opt.param_groups[0]['betas'][0] before each step
+        double[] expected =
+        [
+            0.95, 0.9404508497187474, 0.9154508497187474, 0.8845491502812526, 0.8595491502812526, 0.85, 0.8512536043909088,
+            0.854951556604879, 0.8609084258765984, 0.8688255099070633, 0.878305813044122, 0.8888739533021842, 0.8999999999999999,
+            0.9111260466978157, 0.9216941869558779, 0.9311744900929366, 0.9390915741234015, 0.945048443395121, 0.9487463956090911, 0.95,
+        ];
+        var schedule = new OneCycleSchedule(20);
+        for (int step = 0; step < expected.Length; step++)
+            schedule.Momentum(step)!.Value.Should().BeApproximately(expected[step], 1e-12, $"step {step}");
+        new OneCycleSchedule(20, cycleMomentum: false).Momentum(3).Should().BeNull();
+        new StepSchedule(3).Momentum(3).Should().BeNull();
+    }
+
+    [Fact]
     public void OneCycle_KeepsTheFinalRate_AfterTheLastStep()
     {
         var schedule = new OneCycleSchedule(20);

@@ -280,6 +280,26 @@ public sealed class TrainerTests
         }
     }
 
+    [Theory]
+    [InlineData(OptimizerKind.Adam)]
+    [InlineData(OptimizerKind.AdamW)]
+    [InlineData(OptimizerKind.Sgd)]
+    public void OneCycle_CyclesTheMomentumOfEveryGroup(OptimizerKind optimizer)
+    {
+        using var scope = NewDisposeScope();
+        using var data = Images(24, 3, 14);
+        var schedule = new OneCycleSchedule(10); // 6 of its 10 steps run, so the last momentum lies inside the cycle
+        using var trainer = new EmbeddingTrainer(LinearModel(), new ArcFaceLoss(3, 4), new TrainerOptions
+        {
+            Epochs = 1, BatchSize = 4, Optimizer = optimizer, LearningRate = 0.01, Schedule = schedule,
+        });
+        trainer.Fit(data);
+        trainer.StepCount.Should().Be(6);
+        double last = schedule.Momentum(5)!.Value;
+        last.Should().BeLessThan(0.95).And.BeGreaterThan(0.85);
+        trainer.CurrentMomenta.Should().HaveCount(2).And.OnlyContain(m => Math.Abs(m - last) < 1e-12);
+    }
+
     [Fact]
     public void Schedule_SetsEveryGroupsRate_AtEveryStep()
     {
