@@ -52,7 +52,7 @@ using var train = TensorImageSet.FromIdx(data.TrainImages, Labels(data.TrainLabe
 using var test = TensorImageSet.FromIdx(data.TestImages, Labels(data.TestLabels));
 
 // 2. Model: small CNN → GeM → linear + BNNeck → L2-normalised embedding; the model normalises pixels itself.
-var config = RetrievalModelConfig.For("small_cnn", options.EmbeddingDimension) with { Pooling = "gem", Head = "bnneck", Normalize = true };
+var config = RetrievalModelConfig.For("small_cnn", options.EmbeddingDimension) with { Pooling = "gem", Head = options.Head, Normalize = true };
 var model = new RetrievalModel(config, seed: options.Seed);
 var arcFace = new ArcFaceLoss(DeepRetrieval.Data.FashionMnist.ClassNames.Count, options.EmbeddingDimension, margin: options.Margin, scale: options.Scale);
 nn.Module<Tensor, Tensor, Tensor> loss = options.TripletWeight > 0
@@ -65,6 +65,7 @@ IndexBatchSampler? sampler = options.RandomBatches
     : new MPerClassSampler(train.Labels!, options.ImagesPerClass, options.BatchSize, lengthBeforeNewIter: (int)train.Count, seed: options.Seed);
 long batchesPerEpoch = sampler?.BatchCount ?? train.Count / options.BatchSize;
 var flip = new RandomHorizontalFlip();
+var steps = new List<TrainingProgress>();
 var trainerOptions = new TrainerOptions
 {
     Epochs = options.Epochs,
@@ -79,6 +80,7 @@ var trainerOptions = new TrainerOptions
     ValidationBatchSize = 1000,
     RestoreBestWeights = false,
     Logger = new ConsoleLogger(started),
+    Progress = new SynchronousProgress<TrainingProgress>(steps.Add),
 };
 Console.WriteLine($"Training {config.BackboneName} + {config.Pooling} + {config.Head} ({options.EmbeddingDimension}-d) with ArcFace (m = {options.Margin} rad, s = {options.Scale})" +
     $"{(options.TripletWeight > 0 ? $" + {options.TripletWeight} × triplet" : "")}, {(sampler is null ? "shuffled batches" : $"{options.ImagesPerClass} images per class")} of {options.BatchSize}, " +
@@ -141,10 +143,10 @@ var metrics = new Dictionary<string, object>
     ["history"] = history.Epochs,
 };
 string metricsPath = Path.Combine(options.OutputDirectory, "metrics.json");
-File.WriteAllText(metricsPath, JsonSerializer.Serialize(metrics, new JsonSerializerOptions { WriteIndented = true }));
+File.WriteAllText(metricsPath, JsonSerializer.Serialize(metrics, new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
 history.SaveCsv(Path.Combine(options.OutputDirectory, "history.csv"));
 string curvePath = Path.Combine(options.OutputDirectory, "training-curve.png");
-history.SavePlot(curvePath);
+TrainingCurve.Write(curvePath, steps, history);
 string gridPath = Path.Combine(options.OutputDirectory, "result-grid.png");
 ResultGrid.Write(gridPath, data.TestImages, labels, data.TestImages, labels, neighborIds, k - 1, rows: Math.Min(10, features.Count), shown: 8);
 if (options.SaveModelPath is { } modelPath)

@@ -14,6 +14,7 @@ internal sealed record SampleOptions
     public double MaxLearningRate { get; init; } = 3e-3;
     public double ClassWeightLearningRate { get; init; } = 1e-2;
     public int EmbeddingDimension { get; init; } = 128;
+    public string Head { get; init; } = "bnneck";
     public double Margin { get; init; } = 0.5;
     public double Scale { get; init; } = 30;
     public double TripletWeight { get; init; }
@@ -41,6 +42,7 @@ internal sealed record SampleOptions
           --lr X            one-cycle peak learning rate of the network (default 3e-3)
           --class-lr X      one-cycle peak learning rate of ArcFace's class centres (default 1e-2)
           --dim N           embedding dimension (default 128)
+          --head H          bnneck (linear + batch norm with a frozen shift, default) or linear_bn (learnable shift)
           --margin X        ArcFace additive angular margin in radians (default 0.5)
           --scale X         ArcFace scale (default 30)
           --triplet W       add a batch-hard triplet loss on the pre-BN embedding with weight W (default off)
@@ -77,6 +79,7 @@ internal sealed record SampleOptions
                 "--lr" => options with { MaxLearningRate = Number() },
                 "--class-lr" => options with { ClassWeightLearningRate = Number() },
                 "--dim" => options with { EmbeddingDimension = Positive() },
+                "--head" => options with { Head = Value() is "bnneck" or "linear_bn" ? args[i] : throw new ArgumentException($"Option --head takes bnneck or linear_bn; got \"{args[i]}\".") },
                 "--margin" => options with { Margin = Number(allowZero: true) },
                 "--scale" => options with { Scale = Number() },
                 "--triplet" => options with { TripletWeight = Number(allowZero: true) },
