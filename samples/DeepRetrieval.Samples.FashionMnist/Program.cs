@@ -146,7 +146,7 @@ string metricsPath = Path.Combine(options.OutputDirectory, "metrics.json");
 File.WriteAllText(metricsPath, JsonSerializer.Serialize(metrics, new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
 history.SaveCsv(Path.Combine(options.OutputDirectory, "history.csv"));
 string curvePath = Path.Combine(options.OutputDirectory, "training-curve.png");
-TrainingCurve.Write(curvePath, steps, history);
+TrainingCurve.Write(curvePath, $"Fashion-MNIST: {config.BackboneName} + {config.Pooling} + {config.Head}, {metrics["loss"]}", steps, history);
 string gridPath = Path.Combine(options.OutputDirectory, "result-grid.png");
 ResultGrid.Write(gridPath, data.TestImages, labels, data.TestImages, labels, neighborIds, k - 1, rows: Math.Min(10, features.Count), shown: 8);
 if (options.SaveModelPath is { } modelPath)

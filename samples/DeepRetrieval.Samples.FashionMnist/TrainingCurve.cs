@@ -9,10 +9,10 @@ namespace DeepRetrieval.Samples.FashionMnist;
 /// </summary>
 internal static class TrainingCurve
 {
-    public static void Write(string path, IReadOnlyList<TrainingProgress> steps, TrainingHistory history)
+    public static void Write(string path, string title, IReadOnlyList<TrainingProgress> steps, TrainingHistory history)
     {
         var plot = new Plot();
-        plot.Title("Fashion-MNIST: small CNN + GeM + BNNeck, ArcFace");
+        plot.Title(title);
         plot.XLabel("epoch");
         plot.Axes.Left.Label.Text = "training loss (per step)";
         plot.Axes.Right.Label.Text = "test-set retrieval (leave-one-out)";
