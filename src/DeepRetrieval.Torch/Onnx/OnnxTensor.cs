@@ -90,42 +90,42 @@ public sealed class OnnxTensor
                 floatValues = MemoryMarshal.Cast<byte, float>(f.Span).ToArray();
                 break;
             case OnnxDataType.Float:
-                floatValues = raw is { } fb ? Decode(fb, 4, count, (s, i) => BinaryPrimitives.ReadSingleLittleEndian(s[(4 * i)..]), reader, label) : floats.ToArray();
+                floatValues = raw is { } fb ? Decode<float>(fb, 4, count, (s, i) => BinaryPrimitives.ReadSingleLittleEndian(s[(4 * i)..]), reader, label) : floats.ToArray();
                 break;
             case OnnxDataType.Double:
-                floatValues = raw is { } d ? Decode(d, 8, count, (s, i) => (float)BinaryPrimitives.ReadDoubleLittleEndian(s[(8 * i)..]), reader, label) : doubles.Select(v => (float)v).ToArray();
+                floatValues = raw is { } d ? Decode<float>(d, 8, count, (s, i) => (float)BinaryPrimitives.ReadDoubleLittleEndian(s[(8 * i)..]), reader, label) : doubles.Select(v => (float)v).ToArray();
                 break;
             case OnnxDataType.Float16:
                 floatValues = raw is { } h
-                    ? Decode(h, 2, count, (s, i) => (float)BinaryPrimitives.ReadHalfLittleEndian(s[(2 * i)..]), reader, label)
+                    ? Decode<float>(h, 2, count, (s, i) => (float)BinaryPrimitives.ReadHalfLittleEndian(s[(2 * i)..]), reader, label)
                     : int32s.Select(v => (float)BitConverter.UInt16BitsToHalf((ushort)v)).ToArray();
                 break;
             case OnnxDataType.BFloat16:
                 floatValues = raw is { } b
-                    ? Decode(b, 2, count, (s, i) => BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(s[(2 * i)..]) << 16), reader, label)
+                    ? Decode<float>(b, 2, count, (s, i) => BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(s[(2 * i)..]) << 16), reader, label)
                     : int32s.Select(v => BitConverter.Int32BitsToSingle((int)(v & 0xFFFF) << 16)).ToArray();
                 break;
             case OnnxDataType.Int64:
-                intValues = raw is { } l ? DecodeInt(l, 8, count, (s, i) => BinaryPrimitives.ReadInt64LittleEndian(s[(8 * i)..]), reader, label) : int64s.ToArray();
+                intValues = raw is { } l ? Decode<long>(l, 8, count, (s, i) => BinaryPrimitives.ReadInt64LittleEndian(s[(8 * i)..]), reader, label) : int64s.ToArray();
                 break;
             case OnnxDataType.Int32:
-                intValues = raw is { } i32 ? DecodeInt(i32, 4, count, (s, i) => BinaryPrimitives.ReadInt32LittleEndian(s[(4 * i)..]), reader, label) : int32s.Select(v => (long)(int)v).ToArray();
+                intValues = raw is { } i32 ? Decode<long>(i32, 4, count, (s, i) => BinaryPrimitives.ReadInt32LittleEndian(s[(4 * i)..]), reader, label) : int32s.Select(v => (long)(int)v).ToArray();
                 break;
             case OnnxDataType.UInt32:
-                intValues = raw is { } u32 ? DecodeInt(u32, 4, count, (s, i) => BinaryPrimitives.ReadUInt32LittleEndian(s[(4 * i)..]), reader, label) : uint64s.ToArray();
+                intValues = raw is { } u32 ? Decode<long>(u32, 4, count, (s, i) => BinaryPrimitives.ReadUInt32LittleEndian(s[(4 * i)..]), reader, label) : uint64s.ToArray();
                 break;
             case OnnxDataType.Int16:
-                intValues = raw is { } i16 ? DecodeInt(i16, 2, count, (s, i) => BinaryPrimitives.ReadInt16LittleEndian(s[(2 * i)..]), reader, label) : int32s.ToArray();
+                intValues = raw is { } i16 ? Decode<long>(i16, 2, count, (s, i) => BinaryPrimitives.ReadInt16LittleEndian(s[(2 * i)..]), reader, label) : int32s.ToArray();
                 break;
             case OnnxDataType.UInt16:
-                intValues = raw is { } u16 ? DecodeInt(u16, 2, count, (s, i) => BinaryPrimitives.ReadUInt16LittleEndian(s[(2 * i)..]), reader, label) : int32s.ToArray();
+                intValues = raw is { } u16 ? Decode<long>(u16, 2, count, (s, i) => BinaryPrimitives.ReadUInt16LittleEndian(s[(2 * i)..]), reader, label) : int32s.ToArray();
                 break;
             case OnnxDataType.Int8:
-                intValues = raw is { } i8 ? DecodeInt(i8, 1, count, (s, i) => (sbyte)s[i], reader, label) : int32s.ToArray();
+                intValues = raw is { } i8 ? Decode<long>(i8, 1, count, (s, i) => (sbyte)s[i], reader, label) : int32s.ToArray();
                 break;
             case OnnxDataType.UInt8:
             case OnnxDataType.Bool:
-                intValues = raw is { } u8 ? DecodeInt(u8, 1, count, (s, i) => s[i], reader, label) : int32s.ToArray();
+                intValues = raw is { } u8 ? Decode<long>(u8, 1, count, (s, i) => s[i], reader, label) : int32s.ToArray();
                 break;
             default:
                 throw new InvalidDataException($"ONNX file '{reader.FileName}': {reader.Path}: {label} has data type {DescribeType(dataType)}, which is not supported.");
@@ -141,20 +141,10 @@ public sealed class OnnxTensor
 
     private delegate T Element<T>(ReadOnlySpan<byte> bytes, int index);
 
-    private static float[] Decode(ReadOnlyMemory<byte> raw, int size, long count, Element<float> read, ProtobufReader reader, string label)
+    private static T[] Decode<T>(ReadOnlyMemory<byte> raw, int size, long count, Element<T> read, ProtobufReader reader, string label)
     {
         CheckRawLength(raw, size, count, reader, label);
-        var values = new float[count];
-        var span = raw.Span;
-        for (int i = 0; i < values.Length; i++)
-            values[i] = read(span, i);
-        return values;
-    }
-
-    private static long[] DecodeInt(ReadOnlyMemory<byte> raw, int size, long count, Element<long> read, ProtobufReader reader, string label)
-    {
-        CheckRawLength(raw, size, count, reader, label);
-        var values = new long[count];
+        var values = new T[count];
         var span = raw.Span;
         for (int i = 0; i < values.Length; i++)
             values[i] = read(span, i);
