@@ -24,6 +24,8 @@ internal sealed unsafe class HnswSearchContext
     private float[] _repairKeys = new float[64];
     private int[] _repairSlots = new int[64];
     private int[] _neighbours = new int[64];
+    private int[] _pendingSlots = new int[64];
+    private float[] _pendingKeys = new float[64];
     private float[] _decoded = [];
     private float* _decodedBase;
 
@@ -69,6 +71,9 @@ internal sealed unsafe class HnswSearchContext
     public int[] RepairSlots(int length) => Grow(ref _repairSlots, length);
 
     public int[] NeighbourBuffer(int length) => Grow(ref _neighbours, length);
+
+    /// <summary>A search's unvisited neighbours of the node it expands, and their keys.</summary>
+    public (int[] Slots, float[] Keys) Pending(int length) => (Grow(ref _pendingSlots, length), Grow(ref _pendingKeys, length));
 
     /// <summary>Two pinned rows of <paramref name="dimension"/> floats (at <c>which</c> = 0 or 1) for decoded stored vectors.</summary>
     public float* Decoded(int which, int dimension)

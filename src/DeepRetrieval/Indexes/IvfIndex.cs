@@ -44,6 +44,7 @@ public sealed class IvfIndex : VectorIndex
     private readonly IvfList[] _lists;
     private readonly Dictionary<long, long> _slotOf = []; // id → (list << 32) | offset
     private float[] _centroids = [];
+    private PrunedCentroidSearch? _prunedCoarse; // the one-query coarse search when the quantizer is flat
     private bool _trained;
     private int _nprobe = 1;
 
@@ -136,6 +137,7 @@ public sealed class IvfIndex : VectorIndex
         get
         {
             long bytes = (long)_centroids.Length * sizeof(float) + _quantizer.MemoryUsageBytes + _codec.MemoryUsageBytes
+                + (_prunedCoarse?.MemoryUsageBytes ?? 0)
                 + _slotOf.Count * SlotEntryBytes + (long)_lists.Length * IntPtr.Size;
             foreach (IvfList list in _lists) bytes += list.MemoryUsageBytes;
             return bytes;
@@ -209,7 +211,7 @@ public sealed class IvfIndex : VectorIndex
         var centroidIds = new long[Lists];
         for (int i = 0; i < Lists; i++) centroidIds[i] = i;
         _quantizer.Add(centroids, centroidIds);
-        _centroids = centroids;
+        SetCentroids(centroids);
 
         if (_codec.NeedsTraining)
         {
@@ -309,7 +311,8 @@ public sealed class IvfIndex : VectorIndex
                 IvfScratch scratch = IvfScratch.For(Dimension, _codec.TableSize, nprobe);
                 Span<long> probeIds = scratch.ProbeIds.AsSpan(0, nprobe);
                 Span<float> probeValues = scratch.ProbeValues.AsSpan(0, nprobe);
-                _quantizer.Search(query, nprobe, probeIds, probeValues, SingleThread);
+                if (_prunedCoarse is not null) _prunedCoarse.Search(query, probeIds, probeValues, scratch);
+                else _quantizer.Search(query, nprobe, probeIds, probeValues, SingleThread);
                 SearchOne(query, probeIds, ids, distances, options.Filter, scratch);
             }
             finally
@@ -476,7 +479,7 @@ public sealed class IvfIndex : VectorIndex
                 if (!index._slotOf.TryAdd(id, Pack(l, i))) throw reader.Corrupt($"id {id} is stored twice");
             }
         }
-        index._centroids = centroids;
+        index.SetCentroids(centroids);
         codec.SetCentroids(centroids, lists);
         index._nprobe = nprobe;
         index.NextId = nextId;
@@ -581,6 +584,12 @@ public sealed class IvfIndex : VectorIndex
         if (!_codec.ByResidual) return 0f;
         ReadOnlySpan<float> centroid = CentroidOf(list);
         return _codec.Similarity ? Distances.Distance.InnerProduct(query, centroid) : Distances.Distance.SquaredL2(query, centroid);
+    }
+
+    private void SetCentroids(float[] centroids)
+    {
+        _centroids = centroids;
+        _prunedCoarse = _quantizer is FlatIndex ? PrunedCentroidSearch.TryCreate(centroids, Lists, Dimension, innerProduct: Metric != Metric.L2) : null;
     }
 
     private ReadOnlySpan<float> CentroidOf(int list) => _centroids.AsSpan(list * Dimension, Dimension);

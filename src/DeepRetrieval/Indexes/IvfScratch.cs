@@ -13,6 +13,10 @@ internal sealed class IvfScratch
     public float[] Keys = [];
     public long[] ProbeIds = [];
     public float[] ProbeValues = [];
+    public float[] Projection = [];
+    public float[] Bounds = [];
+    public float[] SeedKeys = [];
+    public long[] SeedIds = [];
 
     public static IvfScratch For(int dimension, int tableSize, int nprobe)
     {
@@ -25,6 +29,19 @@ internal sealed class IvfScratch
             scratch.ProbeValues = new float[nprobe];
         }
         return scratch;
+    }
+
+    /// <summary>Sizes the buffers of <see cref="PrunedCentroidSearch"/>.</summary>
+    public void EnsurePruning(int dimension, int rank, int lists, int nprobe)
+    {
+        if (Residual.Length < dimension) Residual = new float[dimension];
+        if (Projection.Length < rank) Projection = new float[rank];
+        if (Bounds.Length < lists) Bounds = new float[lists];
+        if (SeedKeys.Length < nprobe)
+        {
+            SeedKeys = new float[nprobe];
+            SeedIds = new long[nprobe];
+        }
     }
 
     public Span<float> KeysFor(int count)

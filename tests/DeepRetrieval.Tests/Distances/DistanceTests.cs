@@ -4,6 +4,35 @@ namespace DeepRetrieval.Tests.Distances;
 
 public class DistanceTests
 {
+    [Theory]
+    [InlineData(1)]
+    [InlineData(15)]
+    [InlineData(16)]
+    [InlineData(47)]
+    [InlineData(48)]
+    [InlineData(64)]
+    [InlineData(784)]
+    [InlineData(799)]
+    public void FourRowKernels_EqualTheOneRowKernels_BitForBit(int length)
+    {
+        // The graph search mixes the two kernels; a distance must not depend on which of them computed it.
+        float[] data = TestData.Gaussian(5, length, length);
+        ref float x = ref data[0];
+        ref float y0 = ref data[length];
+        ref float y1 = ref data[2 * length];
+        ref float y2 = ref data[3 * length];
+        ref float y3 = ref data[4 * length];
+        var l2 = Distance.SquaredL2Unchecked4(ref x, ref y0, ref y1, ref y2, ref y3, length);
+        var ip = Distance.InnerProductUnchecked4(ref x, ref y0, ref y1, ref y2, ref y3, length);
+        for (int r = 0; r < 4; r++)
+        {
+            ref float y = ref data[(r + 1) * length];
+            l2[r].Should().Be(Distance.SquaredL2Unchecked(ref x, ref y, length), $"row {r}");
+            ip[r].Should().Be(Distance.InnerProductUnchecked(ref x, ref y, length), $"row {r}");
+            l2[r].Should().BeApproximately(ScalarDistance.SquaredL2(data.AsSpan(0, length), data.AsSpan((r + 1) * length, length)), 1e-3f * length);
+        }
+    }
+
     [Fact]
     public void SquaredL2_MatchesHandWorkedValue()
     {
