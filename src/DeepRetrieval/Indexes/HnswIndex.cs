@@ -730,10 +730,10 @@ public sealed class HnswIndex : VectorIndex
         return _innerProduct ? -_quantizer.InnerProductUnchecked(q, code) : _quantizer.SquaredL2Unchecked(q, code);
     }
 
-    // The keys of `count` stored rows, four rows at a time where the rows are floats (see SearchLayer0).
-    private unsafe void KeysOf(Storage s, float* query, int[] slots, float[] keys, int count)
+    // The keys of stored rows, four rows at a time where the rows are floats (see SearchLayer0).
+    private unsafe void KeysOf(Storage s, float* query, ReadOnlySpan<int> slots, Span<float> keys)
     {
-        int p = 0;
+        int p = 0, count = slots.Length;
         if (_quantizer is null)
         {
             for (; p + 4 <= count; p += 4)
@@ -971,7 +971,7 @@ public sealed class HnswIndex : VectorIndex
                 Sse.Prefetch0(RowOf(s, neighbour));
                 pendingSlots[fresh++] = neighbour;
             }
-            KeysOf(s, query, pendingSlots, pendingKeys, fresh);
+            KeysOf(s, query, pendingSlots.AsSpan(0, fresh), pendingKeys);
             for (int p = 0; p < fresh; p++)
             {
                 int neighbour = pendingSlots[p];
@@ -1103,13 +1103,9 @@ public sealed class HnswIndex : VectorIndex
                     continue;
                 }
                 float* origin = NodeVector(s, neighbour, context, 0);
-                repairKeys[0] = KeyOf(origin, RowOf(s, slot));
                 repairSlots[0] = slot;
-                for (int j = 0; j < count; j++)
-                {
-                    repairSlots[j + 1] = list[j + 1];
-                    repairKeys[j + 1] = KeyOf(origin, RowOf(s, list[j + 1]));
-                }
+                list.Slice(1, count).CopyTo(repairSlots.AsSpan(1));
+                KeysOf(s, origin, repairSlots.AsSpan(0, count + 1), repairKeys);
                 repairKeys.AsSpan(0, count + 1).Sort(repairSlots.AsSpan(0, count + 1));
                 int kept = SelectByHeuristic(s, repairKeys, repairSlots, count + 1, capacity, context);
                 // Lock-free readers may see a mix of old and new neighbours while this copies; both are valid slots.
@@ -1135,16 +1131,7 @@ public sealed class HnswIndex : VectorIndex
         {
             int candidate = slots[i];
             float* vector = NodeVector(s, candidate, context, 1);
-            bool good = true;
-            for (int j = 0; j < kept; j++)
-            {
-                if (KeyOf(vector, RowOf(s, slots[j])) < keys[i])
-                {
-                    good = false;
-                    break;
-                }
-            }
-            if (good)
+            if (!AnyCloser(s, vector, slots.AsSpan(0, kept), keys[i], context))
             {
                 keys[kept] = keys[i];
                 slots[kept] = candidate;
@@ -1152,6 +1139,24 @@ public sealed class HnswIndex : VectorIndex
             }
         }
         return kept;
+    }
+
+    // Whether any of the rows `slots` is closer to `vector` than `key`; four rows at a time where rows are floats.
+    private unsafe bool AnyCloser(Storage s, float* vector, ReadOnlySpan<int> slots, float key, HnswSearchContext context)
+    {
+        Span<float> keys = context.Pending(_m0).Keys;
+        int start = 0;
+        if (_quantizer is null)
+        {
+            for (; start + 4 <= slots.Length; start += 4)
+            {
+                KeysOf(s, vector, slots.Slice(start, 4), keys);
+                if (Vector128.LessThanAny(Vector128.LoadUnsafe(ref keys[0]), Vector128.Create(key))) return true;
+            }
+        }
+        for (; start < slots.Length; start++)
+            if (KeyOf(vector, RowOf(s, slots[start])) < key) return true;
+        return false;
     }
 
     // A node's level depends only on the seed and its slot (SplitMix64), so parallel builds and reloaded
