@@ -66,6 +66,39 @@ public class ProductQuantizerTests
     }
 
     [Theory]
+    [InlineData(2)]
+    [InlineData(7)]
+    [InlineData(8)]
+    [InlineData(9)]
+    [InlineData(16)]
+    [InlineData(33)]
+    public void FourBitScan_SixteenCodesAtATime_EqualsTheScalarLoopBitForBit(int m)
+    {
+        // 37 codes: the first 32 go through the 16-at-a-time kernel, the last 5 through the scalar loop. The last
+        // code repeats the fourth, so both paths meet the same code and must give the same float.
+        int d = 2 * m;
+        var pq = new ProductQuantizer(d, m, 4);
+        pq.Train(TestData.Gaussian(400, d, m));
+        int size = pq.CodeSize;
+        var codes = new byte[37 * size];
+        pq.Encode(TestData.Gaussian(37, d, 100 + m), codes);
+        codes.AsSpan(3 * size, size).CopyTo(codes.AsSpan(36 * size));
+        var table = new float[pq.DistanceTableSize];
+        pq.ComputeDistanceTable(TestData.Gaussian(1, d, 7), table, Metric.L2);
+
+        var distances = new float[37];
+        pq.ComputeDistances(table, codes, distances);
+        distances[36].Should().Be(distances[3]);
+        for (int i = 0; i < 37; i++)
+        {
+            // Each distance is the sum of the code's table entries, worked out one entry at a time.
+            double sum = 0;
+            for (int j = 0; j < m; j++) sum += table[j * 16 + pq.GetSubCode(codes.AsSpan(i * size, size), j)];
+            distances[i].Should().BeApproximately((float)sum, 1e-4f * (float)Math.Abs(sum) + 1e-5f, $"code {i}");
+        }
+    }
+
+    [Theory]
     [InlineData(4)]
     [InlineData(5)]
     [InlineData(6)]
