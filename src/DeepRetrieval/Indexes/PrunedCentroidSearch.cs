@@ -1,6 +1,5 @@
 using System.Numerics.Tensors;
 using DeepRetrieval.Distances;
-using DeepRetrieval.Transforms;
 
 namespace DeepRetrieval.Indexes;
 
@@ -24,6 +23,8 @@ internal sealed class PrunedCentroidSearch
     // Bounds and exact distances are rounded separately in float; this margin (relative to the norms involved, far
     // above float rounding and far below the gaps between centroids) keeps the bound below the computed distance.
     private const float RoundingMargin = 1e-5f;
+    private const int SubspaceIterations = 6;
+    private const int SubspaceSeed = 1234;
 
     private readonly int _dimension;
     private readonly int _lists;
@@ -37,26 +38,27 @@ internal sealed class PrunedCentroidSearch
     private readonly float[] _residualNorms;    // ‖R(c − origin)‖
     private readonly float[] _margins;          // RoundingMargin · ‖c − origin‖²
 
-    private PrunedCentroidSearch(float[] centroids, int lists, int dimension, bool innerProduct, PcaTransform pca)
+    private PrunedCentroidSearch(float[] centroids, int lists, int dimension, int rank, bool innerProduct)
     {
         _dimension = dimension;
         _lists = lists;
-        _rank = pca.OutputDimension;
+        _rank = rank;
         _innerProduct = innerProduct;
         _centroids = centroids;
-        _basis = pca.Matrix.ToArray();
-        _origin = innerProduct ? new float[dimension] : pca.Mean.ToArray();
-        _projected = new float[_rank * lists];
+        float[] mean = Mean(centroids, lists, dimension);
+        _origin = innerProduct ? new float[dimension] : mean;
+        _basis = PrincipalDirections(centroids, mean, lists, dimension, rank);
+        _projected = new float[rank * lists];
         _projectedNorms = new float[lists];
         _residualNorms = new float[lists];
         _margins = new float[lists];
         var centred = new float[dimension];
-        var projection = new float[_rank];
+        var projection = new float[rank];
         for (int i = 0; i < lists; i++)
         {
             TensorPrimitives.Subtract(centroids.AsSpan(i * dimension, dimension), _origin, centred);
             (double norm, double projectedNorm) = Project(centred, projection);
-            for (int j = 0; j < _rank; j++) _projected[j * lists + i] = projection[j];
+            for (int j = 0; j < rank; j++) _projected[j * lists + i] = projection[j];
             _projectedNorms[i] = (float)projectedNorm;
             _residualNorms[i] = (float)Math.Sqrt(Math.Max(0, norm - projectedNorm));
             _margins[i] = (float)(RoundingMargin * norm);
@@ -74,9 +76,85 @@ internal sealed class PrunedCentroidSearch
     {
         if (lists < MinimumLists || (long)lists * dimension < MinimumTableFloats || dimension < 4 * 16) return null;
         int rank = Math.Min(MaximumRank, dimension / 4 / 16 * 16);
-        var pca = new PcaTransform(dimension, rank);
-        pca.Train(centroids.AsSpan(0, lists * dimension));
-        return new PrunedCentroidSearch(centroids, lists, dimension, innerProduct, pca);
+        return new PrunedCentroidSearch(centroids, lists, dimension, rank, innerProduct);
+    }
+
+    private static float[] Mean(float[] rows, int count, int dimension)
+    {
+        var sum = new double[dimension];
+        for (int i = 0; i < count; i++)
+            for (int j = 0; j < dimension; j++) sum[j] += rows[i * dimension + j];
+        var mean = new float[dimension];
+        for (int j = 0; j < dimension; j++) mean[j] = (float)(sum[j] / count);
+        return mean;
+    }
+
+    // The centred centroids' leading directions by subspace iteration, X ← orth(Aᵀ A X): tens of milliseconds where
+    // a full eigendecomposition of the d × d covariance takes seconds at d = 784. Any orthonormal rows keep the
+    // bounds valid; better directions only make them tighter, so a few iterations are enough.
+    private static float[] PrincipalDirections(float[] centroids, float[] mean, int lists, int dimension, int rank)
+    {
+        var random = new Random(SubspaceSeed);
+        var basis = new float[rank * dimension];
+        for (int i = 0; i < basis.Length; i++) basis[i] = (float)(random.NextDouble() - 0.5);
+        Orthonormalize(basis, rank, dimension, random);
+        var centred = new float[lists * dimension];
+        for (int i = 0; i < lists; i++)
+            TensorPrimitives.Subtract(centroids.AsSpan(i * dimension, dimension), mean, centred.AsSpan(i * dimension, dimension));
+        var scores = new float[rank];
+        for (int iteration = 0; iteration < SubspaceIterations; iteration++)
+        {
+            var next = new float[rank * dimension];
+            for (int i = 0; i < lists; i++)
+            {
+                ReadOnlySpan<float> row = centred.AsSpan(i * dimension, dimension);
+                for (int j = 0; j < rank; j++) scores[j] = TensorPrimitives.Dot(row, basis.AsSpan(j * dimension, dimension));
+                for (int j = 0; j < rank; j++)
+                {
+                    Span<float> direction = next.AsSpan(j * dimension, dimension);
+                    TensorPrimitives.MultiplyAdd(row, scores[j], direction, direction);
+                }
+            }
+            Orthonormalize(next, rank, dimension, random);
+            basis = next;
+        }
+        return basis;
+    }
+
+    // Modified Gram–Schmidt in double; a direction that vanishes (centroids spanning fewer dimensions than the rank)
+    // is replaced by a random one, so the rows are always orthonormal.
+    private static void Orthonormalize(float[] rows, int count, int dimension, Random random)
+    {
+        var done = new double[count * dimension];
+        var v = new double[dimension];
+        for (int j = 0; j < count; j++)
+        {
+            for (int attempt = 0; ; attempt++)
+            {
+                for (int t = 0; t < dimension; t++) v[t] = attempt == 0 ? rows[j * dimension + t] : random.NextDouble() - 0.5;
+                double before = Math.Sqrt(SumOfSquares(v));
+                for (int k = 0; k < j; k++)
+                {
+                    double dot = 0;
+                    for (int t = 0; t < dimension; t++) dot += v[t] * done[k * dimension + t];
+                    for (int t = 0; t < dimension; t++) v[t] -= dot * done[k * dimension + t];
+                }
+                double norm = Math.Sqrt(SumOfSquares(v));
+                if (norm > 1e-6 * before && norm > 0)
+                {
+                    for (int t = 0; t < dimension; t++) done[j * dimension + t] = v[t] / norm;
+                    break;
+                }
+            }
+        }
+        for (int i = 0; i < done.Length; i++) rows[i] = (float)done[i];
+
+        static double SumOfSquares(double[] x)
+        {
+            double sum = 0;
+            foreach (double value in x) sum += value * value;
+            return sum;
+        }
     }
 
     /// <summary>
