@@ -18,6 +18,7 @@ internal sealed class Options
     public int Seed { get; private set; } = 42;
     public string? JsonPath { get; private set; }
     public string? PlotPath { get; private set; }
+    public List<PeerCurve> Peers { get; } = [];
     public SearchParameterGrid SearchParameters { get; private set; } = SearchParameterGrid.Empty;
     public bool CompareTorch { get; private set; }
 
@@ -72,6 +73,7 @@ internal sealed class Options
                 case "--seed": options.Seed = ParseInt(name, Value(), min: 0); break;
                 case "--json": options.JsonPath = Value(); break;
                 case "--plot": options.PlotPath = Value(); break;
+                case "--peer": options.Peers.Add(PeerCurve.Parse(Value())); break;
                 case "--search-params": options.SearchParameters = SearchParameterGrid.Parse(Value()); break;
                 case "--compare-torch": NoValue(); options.CompareTorch = true; break;
                 case "--batch-only": NoValue(); options.BatchOnly = true; break;
@@ -89,6 +91,8 @@ internal sealed class Options
         if (options.Indexes.Count == 0) options.Indexes.Add("Flat");
         if (options.PlotPath is not null && !options.PlotPath.EndsWith(".png", StringComparison.OrdinalIgnoreCase))
             throw new UsageException($"--plot writes a PNG image; give a file name ending in .png (got \"{options.PlotPath}\").");
+        if (options.Peers.Count > 0 && options.PlotPath is null)
+            throw new UsageException("--peer only adds curves to the plot; give --plot FILE.png too.");
         return options;
     }
 

@@ -78,7 +78,7 @@ internal static class Program
         }
         if (options.PlotPath is not null)
         {
-            RecallPlot.Save(options.PlotPath, rows, $"{data.Name} ({data.Queries.Count:N0} queries, {rows[0].Threads} thread(s))", options.K);
+            RecallPlot.Save(options.PlotPath, rows, options.Peers, $"{data.Name} ({data.Queries.Count:N0} queries, {rows[0].Threads} thread(s))", options.K);
             log.WriteLine($"Wrote {options.PlotPath}");
         }
         return 0;

@@ -5,14 +5,15 @@ namespace DeepRetrieval.AnnBench;
 
 /// <summary>
 /// Recall (x) against queries per second (y, log scale) as ann-benchmarks draws it: one colour per index description,
-/// a solid line for one-query-at-a-time QPS and a dashed line for batched QPS, points ordered by recall.
+/// a solid line for one-query-at-a-time QPS and a dashed line for batched QPS, points ordered by recall; other
+/// libraries' curves (<see cref="PeerCurve"/>) dotted, with triangles.
 /// </summary>
 internal static class RecallPlot
 {
     // Debian's fonts-dejavu-core; Skia's default family there resolves to a serif face.
     private const string FontName = "DejaVu Sans";
 
-    public static void Save(string path, IReadOnlyList<ResultRow> rows, string title, int k)
+    public static void Save(string path, IReadOnlyList<ResultRow> rows, IReadOnlyList<PeerCurve> peers, string title, int k)
     {
         var plot = new Plot();
         plot.Font.Set(FontName); // keeps ScottPlot's default when the font is not installed
@@ -36,6 +37,15 @@ internal static class RecallPlot
                     single.Select(p => p.Recall), single.Select(p => p.Qps!.Value));
             AddLine(plot, $"{group.Key} (batch)", color, LinePattern.Dashed, MarkerShape.FilledSquare,
                 points.Select(p => p.Recall), points.Select(p => p.BatchQps));
+        }
+        foreach (PeerCurve peer in peers)
+        {
+            var points = peer.Points.OrderBy(p => p.Recall).ToArray();
+            minRecall = Math.Min(minRecall, points.Min(p => p.Recall));
+            minQps = Math.Min(minQps, points.Min(p => p.Qps));
+            maxQps = Math.Max(maxQps, points.Max(p => p.Qps));
+            AddLine(plot, peer.Name, palette.GetColor(colour++), LinePattern.Dotted, MarkerShape.FilledTriangleUp,
+                points.Select(p => p.Recall), points.Select(p => p.Qps));
         }
 
         plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic

@@ -36,6 +36,8 @@ internal static class Usage
         Output:
           --json FILE             write the result rows as JSON
           --plot FILE.png         plot recall against QPS (log scale), one line per index
+          --peer NAME=FILE.csv    add another library's curve to the plot, "recall,qps" per line, as its
+                                  own driver measured it in the same session (repeatable)
           -h, --help              show this text
 
         Exit codes: 0 success, 1 run failure, 2 bad options or missing input files.
