@@ -16,7 +16,7 @@ namespace DeepRetrieval.Indexes;
 /// <para>Indexes: <c>Flat</c>; <c>HNSW&lt;M&gt;</c>, optionally followed by <c>Flat</c>, <c>SQ8</c>, <c>SQ4</c> or <c>SQfp16</c> for the stored
 /// vectors; <c>SQ8</c>, <c>SQ4</c>, <c>SQfp16</c>; <c>PQ&lt;M&gt;</c> or <c>PQ&lt;M&gt;x&lt;bits&gt;</c>; <c>IVF&lt;lists&gt;</c> or
 /// <c>IVF&lt;lists&gt;_HNSW&lt;M&gt;</c> followed by a list encoding (<c>Flat</c>, <c>SQ8</c>, <c>SQ4</c>, <c>SQfp16</c>, <c>PQ&lt;M&gt;[x&lt;bits&gt;]</c>);
-/// <c>LSH&lt;bits&gt;</c> (<c>LSH&lt;bits&gt;t</c> trains thresholds; plain <c>LSH</c> takes one bit per component); <c>BFlat</c> (sign bits of each component, Hamming search); <c>KDTree</c>; <c>RPForest&lt;trees&gt;</c>.</para>
+/// <c>LSH&lt;bits&gt;</c> (<c>LSH&lt;bits&gt;t</c> trains thresholds; plain <c>LSH</c> takes one bit per component); <c>BFlat</c> (sign bits of each component, Hamming search); <c>KDTree</c>; <c>RPForest&lt;trees&gt;[_&lt;leaf size&gt;]</c>.</para>
 /// <para>Refinement: a final <c>RFlat</c> keeps the raw vectors and re-ranks the index's candidates with exact distances.</para>
 /// <para>Examples: <c>HNSW32,SQ8</c>, <c>IVF1024,PQ16</c>, <c>OPQ16,IVF1024,PQ16</c>, <c>PCA128,IVF4096,PQ32</c>,
 /// <c>IVF65536_HNSW32,PQ32</c>, <c>IVF1024,PQ16,RFlat</c>, <c>ITQ64,BFlat</c>. Tokens are case-sensitive, as in Faiss.
@@ -25,7 +25,7 @@ namespace DeepRetrieval.Indexes;
 /// </remarks>
 public static class IndexFactory
 {
-    private const string KnownIndexes = "Flat, HNSW<M>, SQ8, SQ4, SQfp16, PQ<M>, IVF<n>, LSH<bits>, BFlat, KDTree, RPForest<trees>";
+    private const string KnownIndexes = "Flat, HNSW<M>, SQ8, SQ4, SQfp16, PQ<M>, IVF<n>, LSH<bits>, BFlat, KDTree, RPForest<trees>[_<leaf>]";
 
     /// <summary>Creates an empty index described by <paramref name="description"/>.</summary>
     /// <param name="dimension">Components per input vector.</param>
@@ -176,9 +176,12 @@ public static class IndexFactory
             }
             if (Prefixed(token, "RPForest", out rest))
             {
-                if (!TryCount(rest, out int trees))
-                    throw Bad(at + 1, "needs its tree count, e.g. RPForest10");
-                return Construct(() => new RandomProjectionForestIndex(width, trees, metric), at);
+                // RPForest<trees>[_<leaf size>], the underscore parameter as in OPQ16_64.
+                string[] parts = rest.Split('_');
+                int leafSize = 0;
+                if (parts.Length > 2 || !TryCount(parts[0], out int trees) || (parts.Length == 2 && !TryCount(parts[1], out leafSize)))
+                    throw Bad(at + 1, "needs its tree count and optionally a leaf size, e.g. RPForest10 or RPForest10_64");
+                return Construct(() => new RandomProjectionForestIndex(width, trees, metric, leafSize), at);
             }
             if (token == "RFlat")
                 throw Bad(at + 1, "refines an index, so an index must come before it, e.g. IVF1024,PQ16,RFlat");

@@ -52,6 +52,7 @@ public class IndexFactoryTests
     [InlineData("ITQ64,BFlat", typeof(TransformedIndex))]
     [InlineData("KDTree", typeof(KdTreeIndex))]
     [InlineData("RPForest10", typeof(RandomProjectionForestIndex))]
+    [InlineData("RPForest10_64", typeof(RandomProjectionForestIndex))]
     [InlineData("PQ16", typeof(PqIndex))]
     [InlineData("PQ16x4", typeof(PqIndex))]
     [InlineData("SQ4", typeof(ScalarQuantizerIndex))]
@@ -90,11 +91,23 @@ public class IndexFactoryTests
     [InlineData("LSHx", "token 1 \"LSHx\"")]
     [InlineData("LSH12", "multiple of 8")]
     [InlineData("RPForest", "tree count")]
+    [InlineData("RPForest10_x", "leaf size")]
+    [InlineData("RPForest10_64_2", "leaf size")]
+    [InlineData("RPForest10_70000", "does not fit here")]
     [InlineData("PQ7", "token 1 \"PQ7\"")]
     [InlineData("ITQ128,BFlat", "128 output dimensions from 64")]
     public void Create_RejectsMalformedDescriptions_NamingTheToken(string description, string expected)
     {
         FluentActions.Invoking(() => IndexFactory.Create(64, description)).Should().Throw<ArgumentException>().WithMessage($"*{expected}*");
+    }
+
+    [Fact]
+    public void Create_RPForestLeafSize_ComesFromTheUnderscoreParameter()
+    {
+        ((RandomProjectionForestIndex)IndexFactory.Create(64, "RPForest10_40")).LeafSize.Should().Be(40);
+        var forest = (RandomProjectionForestIndex)IndexFactory.Create(64, "RPForest3");
+        forest.TreeCount.Should().Be(3);
+        forest.LeafSize.Should().Be(66, "Annoy's default is dimension + 2");
     }
 
     // Each composition trains, fills and searches through the same contract, with recall that says it is wired right.
