@@ -157,6 +157,9 @@ public sealed class IvfIndex : VectorIndex
 
     internal ReadOnlySpan<float> Centroids => _centroids;
 
+    /// <summary>Whether one-query searches find their lists with <see cref="PrunedCentroidSearch"/>.</summary>
+    internal bool PrunesCoarseSearch => _prunedCoarse is not null;
+
     /// <summary>True when <paramref name="id"/> is stored.</summary>
     /// <param name="id">The id.</param>
     public bool Contains(long id) => _slotOf.ContainsKey(id);

@@ -1,5 +1,6 @@
 using DeepRetrieval.Distances;
 using DeepRetrieval.Indexes;
+using DeepRetrieval.Persistence;
 
 namespace DeepRetrieval.Tests.Indexes;
 
@@ -96,6 +97,7 @@ public class PrunedCentroidSearchTests
         var index = new IvfIndex(256, 1024, metric, IvfEncoding.Flat) { TrainingIterations = 4 };
         index.Train(data);
         index.Add(data);
+        index.PrunesCoarseSearch.Should().BeTrue();
         var options = new IvfSearchOptions { Nprobe = 6, MaxDegreeOfParallelism = 1 };
         SearchResult batch = index.Search(queries, 10, options);
         int same = 0;
@@ -104,5 +106,26 @@ public class PrunedCentroidSearchTests
         // The batch's matrix multiply rounds differently, and in 256 dimensions centroids of one cluster can lie within
         // 1e-7 of each other from a query, so a rare query may probe the other of two tied lists.
         same.Should().BeGreaterThanOrEqualTo(97);
+    }
+
+    [Fact]
+    public void IvfIndex_Loaded_RebuildsThePrunedSearch_WithIdenticalOneQueryResults()
+    {
+        float[] all = TestData.Clustered(5100, 256, 40, 8);
+        var index = new IvfIndex(256, 1024, Metric.L2, IvfEncoding.Parse("SQ8")) { TrainingIterations = 4, Nprobe = 7 };
+        index.Train(all.AsSpan(0, 5000 * 256));
+        index.Add(all.AsSpan(0, 5000 * 256));
+        var stream = new MemoryStream();
+        index.Save(stream);
+        stream.Position = 0;
+        var loaded = (IvfIndex)IndexFile.Load(stream);
+        loaded.PrunesCoarseSearch.Should().BeTrue();
+        for (int q = 0; q < 100; q++)
+        {
+            ReadOnlySpan<float> query = all.AsSpan((5000 + q) * 256, 256);
+            SearchResult before = index.Search(query, 10), after = loaded.Search(query, 10);
+            after.Ids.Should().Equal(before.Ids, $"query {q}");
+            after.Distances.Should().Equal(before.Distances, $"query {q}");
+        }
     }
 }
