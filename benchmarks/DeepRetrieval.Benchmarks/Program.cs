@@ -8,5 +8,6 @@ internal static class Program
     //   dotnet run -c Release --project benchmarks/DeepRetrieval.Benchmarks -- --filter '*Distance*' --job short
     //   dotnet run -c Release --project benchmarks/DeepRetrieval.Benchmarks -- --filter '*TopK*'
     //   dotnet run -c Release --project benchmarks/DeepRetrieval.Benchmarks -- --filter '*FlatSearch*'
+    //   dotnet run -c Release --project benchmarks/DeepRetrieval.Benchmarks -- --filter '*CoarseSearch*' --job short --inProcess
     private static void Main(string[] args) => BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 }
