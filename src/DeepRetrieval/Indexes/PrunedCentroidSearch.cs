@@ -1,5 +1,8 @@
 using System.Numerics.Tensors;
 using DeepRetrieval.Distances;
+using DeepRetrieval.Transforms;
+using MathNet.Numerics.LinearAlgebra;
+using MathNet.Numerics.LinearAlgebra.Factorization;
 
 namespace DeepRetrieval.Indexes;
 
@@ -45,7 +48,7 @@ internal sealed class PrunedCentroidSearch
         _rank = rank;
         _innerProduct = innerProduct;
         _centroids = centroids;
-        float[] mean = Mean(centroids, lists, dimension);
+        float[] mean = PcaTransform.ComputeMean(centroids.AsSpan(0, lists * dimension), lists, dimension);
         _origin = innerProduct ? new float[dimension] : mean;
         _basis = PrincipalDirections(centroids, mean, lists, dimension, rank);
         _projected = new float[rank * lists];
@@ -79,16 +82,6 @@ internal sealed class PrunedCentroidSearch
         return new PrunedCentroidSearch(centroids, lists, dimension, rank, innerProduct);
     }
 
-    private static float[] Mean(float[] rows, int count, int dimension)
-    {
-        var sum = new double[dimension];
-        for (int i = 0; i < count; i++)
-            for (int j = 0; j < dimension; j++) sum[j] += rows[i * dimension + j];
-        var mean = new float[dimension];
-        for (int j = 0; j < dimension; j++) mean[j] = (float)(sum[j] / count);
-        return mean;
-    }
-
     // The centred centroids' leading directions by subspace iteration, X ← orth(Aᵀ A X): tens of milliseconds where
     // a full eigendecomposition of the d × d covariance takes seconds at d = 784. Any orthonormal rows keep the
     // bounds valid; better directions only make them tighter, so a few iterations are enough.
@@ -97,14 +90,15 @@ internal sealed class PrunedCentroidSearch
         var random = new Random(SubspaceSeed);
         var basis = new float[rank * dimension];
         for (int i = 0; i < basis.Length; i++) basis[i] = (float)(random.NextDouble() - 0.5);
-        Orthonormalize(basis, rank, dimension, random);
+        Orthonormalize(basis, rank, dimension);
         var centred = new float[lists * dimension];
         for (int i = 0; i < lists; i++)
             TensorPrimitives.Subtract(centroids.AsSpan(i * dimension, dimension), mean, centred.AsSpan(i * dimension, dimension));
         var scores = new float[rank];
+        var next = new float[rank * dimension];
         for (int iteration = 0; iteration < SubspaceIterations; iteration++)
         {
-            var next = new float[rank * dimension];
+            next.AsSpan().Clear();
             for (int i = 0; i < lists; i++)
             {
                 ReadOnlySpan<float> row = centred.AsSpan(i * dimension, dimension);
@@ -115,46 +109,19 @@ internal sealed class PrunedCentroidSearch
                     TensorPrimitives.MultiplyAdd(row, scores[j], direction, direction);
                 }
             }
-            Orthonormalize(next, rank, dimension, random);
-            basis = next;
+            Orthonormalize(next, rank, dimension);
+            (basis, next) = (next, basis);
         }
         return basis;
     }
 
-    // Modified Gram–Schmidt in double; a direction that vanishes (centroids spanning fewer dimensions than the rank)
-    // is replaced by a random one, so the rows are always orthonormal.
-    private static void Orthonormalize(float[] rows, int count, int dimension, Random random)
+    // Householder QR of the rows as columns: Q's columns are orthonormal even when the centroids span fewer
+    // dimensions than the rank.
+    private static void Orthonormalize(float[] rows, int count, int dimension)
     {
-        var done = new double[count * dimension];
-        var v = new double[dimension];
+        Matrix<double> q = Matrix<double>.Build.Dense(dimension, count, (t, j) => rows[j * dimension + t]).QR(QRMethod.Thin).Q;
         for (int j = 0; j < count; j++)
-        {
-            for (int attempt = 0; ; attempt++)
-            {
-                for (int t = 0; t < dimension; t++) v[t] = attempt == 0 ? rows[j * dimension + t] : random.NextDouble() - 0.5;
-                double before = Math.Sqrt(SumOfSquares(v));
-                for (int k = 0; k < j; k++)
-                {
-                    double dot = 0;
-                    for (int t = 0; t < dimension; t++) dot += v[t] * done[k * dimension + t];
-                    for (int t = 0; t < dimension; t++) v[t] -= dot * done[k * dimension + t];
-                }
-                double norm = Math.Sqrt(SumOfSquares(v));
-                if (norm > 1e-6 * before && norm > 0)
-                {
-                    for (int t = 0; t < dimension; t++) done[j * dimension + t] = v[t] / norm;
-                    break;
-                }
-            }
-        }
-        for (int i = 0; i < done.Length; i++) rows[i] = (float)done[i];
-
-        static double SumOfSquares(double[] x)
-        {
-            double sum = 0;
-            foreach (double value in x) sum += value * value;
-            return sum;
-        }
+            for (int t = 0; t < dimension; t++) rows[j * dimension + t] = (float)q[t, j];
     }
 
     /// <summary>
