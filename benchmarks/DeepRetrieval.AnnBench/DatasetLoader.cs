@@ -1,5 +1,7 @@
+using Microsoft.Extensions.Logging;
 using System.Globalization;
 using DeepRetrieval.Data;
+using DeepRetrieval.Datasets;
 
 namespace DeepRetrieval.AnnBench;
 
@@ -8,7 +10,7 @@ internal static class DatasetLoader
 {
     private const string SyntheticPrefix = "synthetic:";
 
-    public static BenchDataset Load(Options options, TextWriter log)
+    public static BenchDataset Load(Options options, ILogger log)
     {
         string spec = options.Dataset;
         if (spec.Equals("fashion-mnist", StringComparison.OrdinalIgnoreCase))
@@ -23,7 +25,7 @@ internal static class DatasetLoader
     }
 
     // ann-benchmarks' fashion-mnist-784-euclidean: train images as base, test images as queries, raw 0..255 pixels.
-    private static BenchDataset LoadFashionMnist(Options options, TextWriter log)
+    private static BenchDataset LoadFashionMnist(Options options, ILogger log)
     {
         string directory;
         if (options.DataDir is not null)
@@ -50,13 +52,13 @@ internal static class DatasetLoader
         var baseVectors = new VectorSet<float>(data.TrainImages.Count, dimension, data.TrainImages.ToFloat(scale: 1f));
         var queries = new VectorSet<float>(data.TestImages.Count, dimension, data.TestImages.ToFloat(scale: 1f));
         string name = $"fashion-mnist-{dimension}-{Options.MetricName(options.Metric)}";
-        log.WriteLine($"Dataset: {name} from {directory}");
+        log.LogInformation("{Message}", $"Dataset: {name} from {directory}");
         VectorSet<int> truth = GroundTruth.GetOrCompute(name, options.Metric, baseVectors, queries,
             GroundTruth.DepthFor(options.K), options.CacheDir, log);
         return new BenchDataset(name, options.Metric, baseVectors, queries, truth);
     }
 
-    private static BenchDataset LoadSynthetic(Options options, TextWriter log)
+    private static BenchDataset LoadSynthetic(Options options, ILogger log)
     {
         string[] parts = options.Dataset[SyntheticPrefix.Length..].Split(':');
         if (parts.Length != 2
@@ -69,7 +71,7 @@ internal static class DatasetLoader
         (VectorSet<float> baseVectors, VectorSet<float> queries) = SyntheticData.Generate(count, dimension, options.Seed);
         queries = FirstRows(queries, options.Queries);
         string name = $"synthetic-{count}-{dimension}-{Options.MetricName(options.Metric)}-seed{options.Seed}";
-        log.WriteLine($"Dataset: {name} ({SyntheticData.ClusterCount} Gaussian clusters)");
+        log.LogInformation("{Message}", $"Dataset: {name} ({SyntheticData.ClusterCount} Gaussian clusters)");
         VectorSet<int> truth = GroundTruth.GetOrCompute(name, options.Metric, baseVectors, queries,
             GroundTruth.DepthFor(options.K), options.CacheDir, log);
         return new BenchDataset(name, options.Metric, baseVectors, queries, truth);

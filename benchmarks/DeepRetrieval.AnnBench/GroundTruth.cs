@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using System.Diagnostics;
 using System.IO.Hashing;
 using System.Runtime.InteropServices;
@@ -17,7 +18,7 @@ internal static class GroundTruth
     public static int DepthFor(int k) => Math.Max(k, 100);
 
     public static VectorSet<int> GetOrCompute(string datasetName, Metric metric, VectorSet<float> baseVectors, VectorSet<float> queries,
-        int depth, string cacheDir, TextWriter log)
+        int depth, string cacheDir, ILogger log)
     {
         depth = Math.Min(depth, baseVectors.Count);
         string path = Path.Combine(cacheDir, $"{datasetName}.q{queries.Count}.gt{depth}.{Fingerprint(metric, baseVectors, queries):x16}.ivecs");
@@ -28,25 +29,25 @@ internal static class GroundTruth
                 VectorSet<int> cached = VecsReader.ReadIvecs(path);
                 if (cached.Count == queries.Count && cached.Dimension == depth)
                 {
-                    log.WriteLine($"Ground truth: cached {path}");
+                    log.LogInformation("{Message}", $"Ground truth: cached {path}");
                     return cached;
                 }
-                log.WriteLine($"Ground truth: ignoring {path} ({cached.Count} × {cached.Dimension}, expected {queries.Count} × {depth}).");
+                log.LogInformation("{Message}", $"Ground truth: ignoring {path} ({cached.Count} × {cached.Dimension}, expected {queries.Count} × {depth}).");
             }
             catch (InvalidDataException e)
             {
-                log.WriteLine($"Ground truth: ignoring unreadable {path}: {e.Message}");
+                log.LogInformation("{Message}", $"Ground truth: ignoring unreadable {path}: {e.Message}");
             }
         }
 
-        log.Write($"Ground truth: computing {depth} exact neighbours of {queries.Count:N0} queries with Flat on {Environment.ProcessorCount} threads... ");
+        log.LogInformation("{Message}", $"Ground truth: computing {depth} exact neighbours of {queries.Count:N0} queries with Flat on {Environment.ProcessorCount} threads");
         long start = Stopwatch.GetTimestamp();
         var index = new FlatIndex(baseVectors.Dimension, metric);
         index.Add(baseVectors.Data);
         var ids = new long[(long)queries.Count * depth];
         var distances = new float[ids.Length];
         index.Search(queries.Data, depth, ids, distances, new SearchOptions { MaxDegreeOfParallelism = 0 });
-        log.WriteLine($"{Stopwatch.GetElapsedTime(start).TotalSeconds:F1} s");
+        log.LogInformation("Ground truth: computed in {Seconds:F1} s", Stopwatch.GetElapsedTime(start).TotalSeconds);
 
         var truth = new int[ids.Length];
         for (int i = 0; i < ids.Length; i++) truth[i] = checked((int)ids[i]);
@@ -54,11 +55,11 @@ internal static class GroundTruth
         {
             Directory.CreateDirectory(cacheDir);
             VecsWriter.WriteIvecs(path, truth, depth);
-            log.WriteLine($"Ground truth: cached as {path}");
+            log.LogInformation("{Message}", $"Ground truth: cached as {path}");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            log.WriteLine($"Ground truth: could not write the cache {path} ({e.Message}); continuing without it.");
+            log.LogInformation("{Message}", $"Ground truth: could not write the cache {path} ({e.Message}); continuing without it.");
         }
         return new VectorSet<int>(queries.Count, depth, truth);
     }

@@ -1,6 +1,8 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using Microsoft.Extensions.Logging;
 
 namespace DeepRetrieval.AnnBench;
 
@@ -10,31 +12,40 @@ internal static class Program
     {
         CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
         CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
-        try
+        using ILoggerFactory logging = LoggerFactory.Create(builder => builder.AddSimpleConsole(console =>
         {
-            Options options = Options.Parse(args);
-            if (options.Help)
+            console.SingleLine = true;
+            console.TimestampFormat = "HH:mm:ss ";
+        }));
+        ILogger log = logging.CreateLogger("AnnBench");
+        RootCommand command = Options.CreateCommand(options =>
+        {
+            try
             {
-                Console.WriteLine(Usage.Text);
-                return 0;
+                return Run(options, log);
             }
-            return Run(options, Console.Out);
-        }
-        catch (UsageException e)
+            catch (UsageException e)
+            {
+                Console.Error.WriteLine($"error: {e.Message}");
+                return 2;
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                log.LogError(e, "The benchmark failed.");
+                return 1;
+            }
+        });
+        ParseResult parsed = command.Parse(args);
+        if (parsed.Errors.Count > 0)
         {
-            Console.Error.WriteLine($"error: {e.Message}");
-            Console.Error.WriteLine();
-            Console.Error.WriteLine(Usage.Text);
+            foreach (var error in parsed.Errors) Console.Error.WriteLine($"error: {error.Message}");
+            Console.Error.WriteLine("Run with --help for the options.");
             return 2;
         }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            Console.Error.WriteLine($"error: the benchmark failed: {e}");
-            return 1;
-        }
+        return parsed.Invoke();
     }
 
-    private static int Run(Options options, TextWriter log)
+    private static int Run(Options options, ILogger log)
     {
         if (options.CompareTorch && TorchBaseline.ProbeLoad() is string problem)
         {
@@ -42,15 +53,14 @@ internal static class Program
             return 1;
         }
 
-        log.WriteLine($"Machine: {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}, " +
-            $"{Environment.ProcessorCount} cores, {SimdWidth()}{LoadAverage()}");
+        log.LogInformation("Machine: {Os}, {Framework}, {Cores} cores, {Simd}{Load}", RuntimeInformation.OSDescription,
+            RuntimeInformation.FrameworkDescription, Environment.ProcessorCount, SimdWidth(), LoadAverage());
         BenchDataset data = DatasetLoader.Load(options, log);
-        log.WriteLine(data);
-        log.WriteLine();
+        log.LogInformation("{Dataset}", data);
 
         var rows = new List<ResultRow>();
         var runner = new Runner(data, options, log);
-        options.Indexes.ForEach(runner.Validate);
+        foreach (string description in options.Indexes) runner.Validate(description);
         foreach (string description in options.Indexes)
         {
             rows.AddRange(runner.Run(description));
@@ -60,26 +70,27 @@ internal static class Program
         if (options.CompareTorch)
             rows.Add(TorchBaseline.Run(data, options, log));
 
-        log.WriteLine();
-        log.WriteLine($"{data.Name}, recall@{options.K}, {data.Queries.Count:N0} queries, best of {options.Runs}:");
-        log.WriteLine();
-        log.Write(ResultTable.Format(rows, options.CompareTorch ? TorchBaseline.Name : null));
+        // The results are the program's output: stdout, not the log.
+        Console.WriteLine();
+        Console.WriteLine($"{data.Name}, recall@{options.K}, {data.Queries.Count:N0} queries, best of {options.Runs}:");
+        Console.WriteLine();
+        Console.Write(ResultTable.Format(rows, options.CompareTorch ? TorchBaseline.Name : null));
         if (options.CompareTorch)
         {
             ResultRow torch = rows[^1];
             foreach (ResultRow row in rows.Where(r => r.Index == "Flat" && r.SearchParams.Count == 0))
-                log.WriteLine($"Flat batch_qps / {TorchBaseline.Name} batch_qps = {row.BatchQps / torch.BatchQps:F2} ({row.BatchQps:N1} vs {torch.BatchQps:N1}, {row.Threads} thread(s))");
+                Console.WriteLine($"Flat batch_qps / {TorchBaseline.Name} batch_qps = {row.BatchQps / torch.BatchQps:F2} ({row.BatchQps:N1} vs {torch.BatchQps:N1}, {row.Threads} thread(s))");
         }
 
         if (options.JsonPath is not null)
         {
             JsonReport.Write(options.JsonPath, rows);
-            log.WriteLine($"Wrote {options.JsonPath}");
+            log.LogInformation("Wrote {Path}", options.JsonPath);
         }
         if (options.PlotPath is not null)
         {
             RecallPlot.Save(options.PlotPath, rows, options.Peers, $"{data.Name} ({data.Queries.Count:N0} queries, {rows[0].Threads} thread(s))", options.K);
-            log.WriteLine($"Wrote {options.PlotPath}");
+            log.LogInformation("Wrote {Path}", options.PlotPath);
         }
         return 0;
     }

@@ -17,6 +17,10 @@ internal sealed record ResultRow
     [JsonPropertyName("search_params")]
     public required IReadOnlyDictionary<string, double> SearchParams { get; init; }
 
+    /// <summary>The filter of a filtered run (e.g. <c>random 1% (bitmap)</c>), or null.</summary>
+    [JsonPropertyName("filter")]
+    public string? Filter { get; init; }
+
     [JsonPropertyName("build_seconds")]
     public required double BuildSeconds { get; init; }
 

@@ -17,7 +17,7 @@ internal static class ResultTable
             string[] line =
             [
                 row.Index,
-                row.SearchParams.Count == 0 ? "-" : row.SearchParamsText,
+                (row.SearchParams.Count == 0 ? "-" : row.SearchParamsText) + (row.Filter is null ? "" : $" {row.Filter}"),
                 Invariant($"{row.BuildSeconds:F2}"),
                 Invariant($"{row.Recall:F4}"),
                 row.Qps is double qps ? Invariant($"{qps:N1}") : "-",

@@ -1,3 +1,5 @@
+using DeepRetrieval.Indexes.Hnsw;
+using Microsoft.Extensions.Logging;
 using System.Diagnostics;
 using System.Globalization;
 using DeepRetrieval.Evaluation;
@@ -10,7 +12,7 @@ namespace DeepRetrieval.AnnBench;
 /// (ann-benchmarks mode, reused result buffers) and all queries in one call, each after a warm-up, best of
 /// <c>--runs</c>; recall@k from the one-at-a-time results.
 /// </summary>
-internal sealed class Runner(BenchDataset data, Options options, TextWriter log)
+internal sealed class Runner(BenchDataset data, Options options, ILogger log)
 {
     // Warm-ups run at least this long (and at least WarmUpQueries single queries; batches of the first WarmUpBatch
     // queries), so tiered JIT has promoted the hot loops before timing starts.
@@ -41,6 +43,23 @@ internal sealed class Runner(BenchDataset data, Options options, TextWriter log)
         }
     }
 
+    private List<FilterCase>? _filterCases;
+
+    // Built once for all indexes: the allowed sets and their ground truth.
+    private List<FilterCase> FilterCases()
+    {
+        if (_filterCases is not null) return _filterCases;
+        _filterCases = [];
+        foreach (string kind in options.FilterKinds)
+            foreach (double selectivity in options.FilterSelectivities)
+            {
+                FilterCase filter = FilterCase.Create(data, kind, selectivity, options.K, options.Seed, log);
+                if (options.FilterDump is not null) filter.Dump(options.FilterDump, options.K);
+                _filterCases.Add(filter);
+            }
+        return _filterCases;
+    }
+
     public List<ResultRow> Run(string description)
     {
         Validate(description);
@@ -49,13 +68,16 @@ internal sealed class Runner(BenchDataset data, Options options, TextWriter log)
         {
             double buildSeconds = Build(index);
             var footprint = MemoryFootprint.Of(index);
-            log.WriteLine(FormattableString.Invariant($"{description}: built in {buildSeconds:F2} s, {footprint}"));
+            log.LogInformation("{Message}", FormattableString.Invariant($"{description}: built in {buildSeconds:F2} s, {footprint}"));
 
             var rows = new List<ResultRow>();
             foreach (SearchParameterSet parameters in options.SearchParameters.Combinations())
             {
                 Apply(index, description, parameters);
-                rows.Add(Measure(index, description, parameters, buildSeconds));
+                if (options.FilterSelectivities.Count > 0)
+                    foreach (FilterCase filter in FilterCases()) rows.Add(MeasureFiltered(index, description, parameters, buildSeconds, filter));
+                else
+                    rows.Add(Measure(index, description, parameters, buildSeconds));
             }
             return rows;
         }
@@ -141,12 +163,12 @@ internal sealed class Runner(BenchDataset data, Options options, TextWriter log)
         double recall = single is null ? batchRecall : NeighborRecall.RecallAtK(ids, k, data.GroundTruth.Data, depth, k);
 
         string label = parameters.Values.Count == 0 ? description : $"{description} [{parameters}]";
-        if (single is not null) log.WriteLine($"{label}: one at a time {single}");
-        log.WriteLine($"{label}: batch        {batch}");
+        if (single is not null) log.LogInformation("{Message}", $"{label}: one at a time {single}");
+        log.LogInformation("{Message}", $"{label}: batch        {batch}");
         if (allocatedPerQuery > 0)
-            log.WriteLine($"{label}: note: the one-at-a-time loop allocated {allocatedPerQuery:N0} B per query.");
+            log.LogInformation("{Message}", $"{label}: note: the one-at-a-time loop allocated {allocatedPerQuery:N0} B per query.");
         if (Math.Abs(recall - batchRecall) > 1e-9)
-            log.WriteLine(FormattableString.Invariant($"{label}: note: batched search has recall {batchRecall:F4}, one at a time {recall:F4}."));
+            log.LogInformation("{Message}", FormattableString.Invariant($"{label}: note: batched search has recall {batchRecall:F4}, one at a time {recall:F4}."));
 
         return new ResultRow
         {
@@ -154,13 +176,50 @@ internal sealed class Runner(BenchDataset data, Options options, TextWriter log)
             BuildParams = new Dictionary<string, string>
             {
                 ["kind"] = index.Kind,
-                ["metric"] = Options.MetricOption(index.Metric),
+                ["metric"] = Options.MetricSpelling(index.Metric),
             },
             SearchParams = parameters.Values.ToDictionary(p => p.Name, p => p.Value),
             BuildSeconds = buildSeconds,
             Recall = recall,
             Qps = single?.QueriesPerSecond,
             BatchQps = batch.QueriesPerSecond,
+            MemoryBytes = index.MemoryUsageBytes,
+            Threads = options.Threads == 0 ? Environment.ProcessorCount : options.Threads,
+            K = k,
+            Queries = queryCount,
+        };
+    }
+
+    // One query per call with the query's filter; recall against its exact neighbours within the allowed ids. Also
+    // checks that no filtered-out id came back.
+    private ResultRow MeasureFiltered(IVectorIndex index, string description, SearchParameterSet parameters, double buildSeconds, FilterCase filter)
+    {
+        int k = options.K, d = data.Dimension, queryCount = data.Queries.Count;
+        float[] queries = data.Queries.Data;
+        SearchOptions[] perGroup = filter.OptionsFor(options.FilterApi, options.Threads, options.ExactScanThreshold);
+        var ids = new long[(long)queryCount * k];
+        var distances = new float[ids.Length];
+        Action<int> searchOne = q =>
+            index.Search(queries.AsSpan(q * d, d), k, ids.AsSpan(q * k, k), distances.AsSpan(q * k, k), perGroup[filter.GroupOf[q]]);
+        WarmUp(searchOne, queryCount);
+        ThroughputResult single = Best(() => Throughput.MeasureLoop(queryCount, searchOne));
+        for (int q = 0; q < queryCount; q++)
+            foreach (long id in ids.AsSpan(q * k, k))
+                if (id >= 0 && filter.Allowed[filter.GroupOf[q]].AsSpan().BinarySearch(id) < 0)
+                    throw new InvalidOperationException($"{description}: query {q} got id {id}, which its filter does not allow.");
+        double recall = NeighborRecall.RecallAtK(ids, k, filter.Truth, k, k);
+        string label = $"{description} [{parameters}] {filter.Label} ({options.FilterApi})";
+        log.LogInformation("{Message}", FormattableString.Invariant($"{label}: recall {recall:F4}, one at a time {single}"));
+        return new ResultRow
+        {
+            Index = description,
+            BuildParams = new Dictionary<string, string> { ["kind"] = index.Kind, ["metric"] = Options.MetricSpelling(index.Metric) },
+            SearchParams = parameters.Values.ToDictionary(p => p.Name, p => p.Value),
+            Filter = $"{filter.Label} ({options.FilterApi})",
+            BuildSeconds = buildSeconds,
+            Recall = recall,
+            Qps = single.QueriesPerSecond,
+            BatchQps = 0,
             MemoryBytes = index.MemoryUsageBytes,
             Threads = options.Threads == 0 ? Environment.ProcessorCount : options.Threads,
             K = k,

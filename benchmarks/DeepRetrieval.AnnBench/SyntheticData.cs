@@ -35,7 +35,7 @@ internal static class SyntheticData
     }
 
     // Box–Muller: two independent normal samples per pair of uniforms.
-    private static void FillNormal(Random random, Span<float> values, float sigma)
+    internal static void FillNormal(Random random, Span<float> values, float sigma)
     {
         for (int i = 0; i < values.Length; i += 2)
         {

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using System.Diagnostics;
 using DeepRetrieval.Evaluation;
 using TorchSharp;
@@ -34,7 +35,7 @@ internal static class TorchBaseline
         }
     }
 
-    public static ResultRow Run(BenchDataset data, Options options, TextWriter log)
+    public static ResultRow Run(BenchDataset data, Options options, ILogger log)
     {
         int threads = options.Threads == 0 ? Environment.ProcessorCount : options.Threads;
         torch.set_num_threads(threads);
@@ -81,7 +82,7 @@ internal static class TorchBaseline
             if (run == 0 || result.Elapsed < best.Elapsed) best = result;
         }
         double recall = NeighborRecall.RecallAtK(ids, k, data.GroundTruth.Data, data.GroundTruth.Dimension, k);
-        log.WriteLine($"{Name}: batch {best}");
+        log.LogInformation("{Message}", $"{Name}: batch {best}");
 
         return new ResultRow
         {
@@ -89,7 +90,7 @@ internal static class TorchBaseline
             BuildParams = new Dictionary<string, string>
             {
                 ["kind"] = "libtorch",
-                ["metric"] = Options.MetricOption(data.Metric),
+                ["metric"] = Options.MetricSpelling(data.Metric),
                 ["libtorch_threads"] = torch.get_num_threads().ToString(System.Globalization.CultureInfo.InvariantCulture),
             },
             SearchParams = new Dictionary<string, double>(),

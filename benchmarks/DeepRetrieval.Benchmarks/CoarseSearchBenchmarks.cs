@@ -1,7 +1,9 @@
 using BenchmarkDotNet.Attributes;
 using DeepRetrieval.Clustering;
 using DeepRetrieval.Data;
+using DeepRetrieval.Datasets;
 using DeepRetrieval.Indexes;
+using DeepRetrieval.Indexes.Ivf;
 
 namespace DeepRetrieval.Benchmarks;
 

@@ -1,13 +1,14 @@
 using BenchmarkDotNet.Attributes;
 using DeepRetrieval.Distances;
 using DeepRetrieval.Indexes;
+using DeepRetrieval.Indexes.Binary;
 
 namespace DeepRetrieval.Benchmarks;
 
 /// <summary>
 /// One query against 100,000 codes of 256 bits (32 bytes): the library's scan (<see cref="HammingScan"/>, unrolled
 /// 64-bit POPCNT with the query in registers, the baseline) against a straightforward loop calling
-/// <see cref="ScalarDistance.Hamming"/> per code, and a full top-10 search through <see cref="BinaryFlatIndex.SearchCodes"/>.
+/// <see cref="ScalarDistance.Hamming"/> per code, and a full top-10 search through <see cref="BinaryFlatIndex.Search(ReadOnlySpan{byte}, int, Span{long}, Span{int}, SearchOptions?)"/>.
 /// </summary>
 public class HammingBenchmarks
 {
@@ -31,7 +32,7 @@ public class HammingBenchmarks
         _index = new BinaryFlatIndex(CodeSize * 8);
         var ids = new long[Count];
         for (int i = 0; i < Count; i++) ids[i] = i;
-        _index.AddCodes(_codes, ids);
+        _index.Add(_codes, ids);
     }
 
     [Benchmark(Baseline = true)]
@@ -50,9 +51,9 @@ public class HammingBenchmarks
     }
 
     [Benchmark]
-    public long SearchCodes_Top10()
+    public long Search_Top10()
     {
-        _index.SearchCodes(_query, 10, _ids, _top, _oneThread);
+        _index.Search(_query, 10, _ids, _top, _oneThread);
         return _ids[0];
     }
 }

@@ -1,98 +1,150 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+
 namespace DeepRetrieval.Samples.FashionMnist;
 
-/// <summary>Command-line options of the sample.</summary>
+/// <summary>The sample's command line (System.CommandLine) and the options it yields.</summary>
 internal sealed record SampleOptions
 {
     public string? DataDirectory { get; init; }
     public string? DownloadDirectory { get; init; }
     public bool UseEmbeddedSubset { get; init; }
-    public string OutputDirectory { get; init; } = Path.Combine("out", "fashion-mnist");
-    public int Epochs { get; init; } = 2;
-    public int BatchSize { get; init; } = 250;
-    public int ImagesPerClass { get; init; } = 25;
+    public required string OutputDirectory { get; init; }
+    public int Epochs { get; init; }
+    public int BatchSize { get; init; }
+    public int ImagesPerClass { get; init; }
     public bool RandomBatches { get; init; }
-    public double MaxLearningRate { get; init; } = 3e-3;
-    public double ClassWeightLearningRate { get; init; } = 1e-2;
-    public int EmbeddingDimension { get; init; } = 128;
-    public string Head { get; init; } = "bnneck";
-    public double Margin { get; init; } = 0.5;
-    public double Scale { get; init; } = 30;
+    public double MaxLearningRate { get; init; }
+    public double ClassWeightLearningRate { get; init; }
+    public int EmbeddingDimension { get; init; }
+    public required string Head { get; init; }
+    public double Margin { get; init; }
+    public double Scale { get; init; }
     public double TripletWeight { get; init; }
-    public int Threads { get; init; } = 2;
+    public int Threads { get; init; }
     public int Seed { get; init; }
-    public int HnswM { get; init; } = 16;
-    public int HnswEf { get; init; } = 200;
+    public int HnswM { get; init; }
+    public int HnswEf { get; init; }
     public string? SaveModelPath { get; init; }
+    public string? LoadModelPath { get; init; }
+    public bool Rerank { get; init; }
+    public string? ExportEmbeddingsDirectory { get; init; }
 
-    public const string Usage = """
-        Fashion-MNIST end to end: trains a small CNN + GeM + BNNeck embedding with ArcFace (optionally + triplet) on
-        M-per-class batches, embeds the test images, indexes them with HNSW, lets every test image query the others
-        (itself excluded), prints Precision@1, MAP@R, R-Precision and Recall@K, and writes metrics.json, history.csv,
-        training-curve.png and result-grid.png.
+    private static readonly Option<int> EpochsOption = new("--epochs") { Description = "Training epochs (the reference run uses 8)", DefaultValueFactory = _ => 2 };
+    private static readonly Option<string?> DataDirOption = new("--data-dir") { Description = "Read the four IDX files from DIR (plain or .gz)" };
+    private static readonly Option<string?> DownloadOption = new("--download") { Description = "Download Fashion-MNIST into DIR first (needs the internet), then use it" };
+    private static readonly Option<bool> SubsetOption = new("--subset") { Description = "Use the embedded subset (6,000 train / 1,000 test) even if the full set is present" };
+    private static readonly Option<string> OutOption = new("--out") { Description = "Output directory", DefaultValueFactory = _ => Path.Combine("out", "fashion-mnist") };
+    private static readonly Option<int> BatchSizeOption = new("--batch-size") { Description = "Images per batch (250 = 25 of each of the 10 classes)", DefaultValueFactory = _ => 250 };
+    private static readonly Option<int> PerClassOption = new("--m") { Description = "Images per class in a batch", DefaultValueFactory = _ => 25 };
+    private static readonly Option<bool> RandomBatchesOption = new("--random-batches") { Description = "Shuffle the training set instead of M-per-class batches" };
+    private static readonly Option<double> LearningRateOption = new("--lr") { Description = "One-cycle peak learning rate of the network", DefaultValueFactory = _ => 3e-3 };
+    private static readonly Option<double> ClassLearningRateOption = new("--class-lr") { Description = "One-cycle peak learning rate of ArcFace's class centres", DefaultValueFactory = _ => 1e-2 };
+    private static readonly Option<int> DimensionOption = new("--dim") { Description = "Embedding dimension", DefaultValueFactory = _ => 128 };
+    private static readonly Option<string> HeadOption = new("--head") { Description = "bnneck (linear + batch norm with a frozen shift) or linear_bn (learnable shift)", DefaultValueFactory = _ => "bnneck" };
+    private static readonly Option<double> MarginOption = new("--margin") { Description = "ArcFace additive angular margin in radians", DefaultValueFactory = _ => 0.5 };
+    private static readonly Option<double> ScaleOption = new("--scale") { Description = "ArcFace scale", DefaultValueFactory = _ => 30 };
+    private static readonly Option<double> TripletOption = new("--triplet") { Description = "Add a batch-hard triplet loss on the pre-BN embedding with this weight (0 = off)" };
+    private static readonly Option<int> ThreadsOption = new("--threads") { Description = "Torch threads", DefaultValueFactory = _ => 2 };
+    private static readonly Option<int> SeedOption = new("--seed") { Description = "Seed of weights, batches and augmentation" };
+    private static readonly Option<int> HnswMOption = new("--hnsw-m") { Description = "HNSW links per node", DefaultValueFactory = _ => 16 };
+    private static readonly Option<int> EfOption = new("--ef") { Description = "HNSW efConstruction and efSearch", DefaultValueFactory = _ => 200 };
+    private static readonly Option<string?> SaveModelOption = new("--save-model") { Description = "Save the trained retrieval model (one file, restorable with RetrievalModel.Load)" };
+    private static readonly Option<string?> LoadModelOption = new("--load-model") { Description = "Skip training and use a model saved with --save-model" };
+    private static readonly Option<bool> RerankOption = new("--rerank") { Description = "Re-rank the HNSW results (docs/reranking.md) and print the metrics before and after" };
+    private static readonly Option<string?> ExportOption = new("--export-embeddings") { Description = "Also write the training and test embeddings to DIR/train.npy and DIR/test.npy (float32, one row per image in file order)" };
 
-        Usage: fashion-mnist [options]
-          --epochs N        training epochs (default 2; the reference run uses 8)
-          --data-dir DIR    read the four IDX files from DIR (plain or .gz)
-          --download DIR    download Fashion-MNIST into DIR first (needs the internet), then use it
-          --subset          use the embedded subset (6,000 train / 1,000 test) even if the full set is present
-          --out DIR         output directory (default out/fashion-mnist)
-          --batch-size N    images per batch (default 250: 25 of each of the 10 classes)
-          --m N             images per class in a batch (default 25)
-          --random-batches  shuffle the training set instead of M-per-class batches
-          --lr X            one-cycle peak learning rate of the network (default 3e-3)
-          --class-lr X      one-cycle peak learning rate of ArcFace's class centres (default 1e-2)
-          --dim N           embedding dimension (default 128)
-          --head H          bnneck (linear + batch norm with a frozen shift, default) or linear_bn (learnable shift)
-          --margin X        ArcFace additive angular margin in radians (default 0.5)
-          --scale X         ArcFace scale (default 30)
-          --triplet W       add a batch-hard triplet loss on the pre-BN embedding with weight W (default off)
-          --threads N       torch threads (default 2)
-          --seed N          seed of weights, batches and augmentation (default 0)
-          --hnsw-m N        HNSW links per node (default 16)
-          --ef N            HNSW efConstruction and efSearch (default 200)
-          --save-model PATH save the trained retrieval model (one file, restorable with RetrievalModel.Load)
-          --help            show this text
-        Without --data-dir the full set is taken from $FASHION_MNIST_DIR or /usr/share/datasets/fashion-mnist
-        (Debian package dataset-fashion-mnist) when present, else the embedded subset.
-        """;
-
-    public static SampleOptions Parse(string[] args)
+    /// <summary>The root command: every option, its validation, and <paramref name="run"/> as its action.</summary>
+    public static RootCommand CreateCommand(Func<SampleOptions, CancellationToken, Task<int>> run)
     {
-        var options = new SampleOptions();
-        for (int i = 0; i < args.Length; i++)
+        var command = new RootCommand(
+            "Fashion-MNIST end to end: trains a small CNN + GeM + BNNeck embedding with ArcFace (optionally + triplet) on " +
+            "M-per-class batches, embeds the test images, indexes them with HNSW, lets every test image query the others " +
+            "(itself excluded), prints Precision@1, MAP@R, R-Precision and Recall@K, and writes metrics.json, history.csv, " +
+            "training-curve.png and result-grid.png. Without --data-dir the full set is taken from $FASHION_MNIST_DIR or " +
+            "/usr/share/datasets/fashion-mnist (Debian package dataset-fashion-mnist) when present, else the embedded subset. " +
+            "Exit codes: 0 success, 1 run failure, 2 bad options.")
         {
-            string option = args[i];
-            string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"Option {option} needs a value.");
-            int Positive() => int.TryParse(Value(), out int n) && n > 0 ? n : throw new ArgumentException($"Option {option} needs a positive integer; got \"{args[i]}\".");
-            double Number(bool allowZero = false) => double.TryParse(Value(), System.Globalization.CultureInfo.InvariantCulture, out double x) && double.IsFinite(x) && (x > 0 || (allowZero && x == 0))
-                ? x : throw new ArgumentException($"Option {option} needs a {(allowZero ? "non-negative" : "positive")} number; got \"{args[i]}\".");
-            options = option switch
+            EpochsOption, DataDirOption, DownloadOption, SubsetOption, OutOption, BatchSizeOption, PerClassOption, RandomBatchesOption,
+            LearningRateOption, ClassLearningRateOption, DimensionOption, HeadOption, MarginOption, ScaleOption, TripletOption,
+            ThreadsOption, SeedOption, HnswMOption, EfOption, SaveModelOption, LoadModelOption, RerankOption, ExportOption,
+        };
+        foreach (Option<int> option in new[] { EpochsOption, BatchSizeOption, PerClassOption, DimensionOption, ThreadsOption, HnswMOption, EfOption })
+            Positive(option);
+        foreach (Option<double> option in new[] { LearningRateOption, ClassLearningRateOption, ScaleOption })
+            Positive(option);
+        NonNegative(MarginOption);
+        NonNegative(TripletOption);
+        SeedOption.Validators.Add(SkipUnconverted<OptionResult>(result =>
+        {
+            if (result.GetValueOrDefault<int>() < 0) result.AddError("--seed needs a non-negative integer.");
+        }));
+        HeadOption.AcceptOnlyFromAmong("bnneck", "linear_bn");
+        command.SetAction((parse, cancellationToken) =>
+        {
+            // Checked here, not in a command validator: System.CommandLine shows those an option left at its default as 0.
+            int batch = parse.GetValue(BatchSizeOption), perClass = parse.GetValue(PerClassOption);
+            if (!parse.GetValue(RandomBatchesOption) && batch % perClass != 0)
             {
-                "--epochs" => options with { Epochs = Positive() },
-                "--data-dir" => options with { DataDirectory = Value() },
-                "--download" => options with { DownloadDirectory = Value() },
-                "--subset" => options with { UseEmbeddedSubset = true },
-                "--out" => options with { OutputDirectory = Value() },
-                "--batch-size" => options with { BatchSize = Positive() },
-                "--m" => options with { ImagesPerClass = Positive() },
-                "--random-batches" => options with { RandomBatches = true },
-                "--lr" => options with { MaxLearningRate = Number() },
-                "--class-lr" => options with { ClassWeightLearningRate = Number() },
-                "--dim" => options with { EmbeddingDimension = Positive() },
-                "--head" => options with { Head = Value() is "bnneck" or "linear_bn" ? args[i] : throw new ArgumentException($"Option --head takes bnneck or linear_bn; got \"{args[i]}\".") },
-                "--margin" => options with { Margin = Number(allowZero: true) },
-                "--scale" => options with { Scale = Number() },
-                "--triplet" => options with { TripletWeight = Number(allowZero: true) },
-                "--threads" => options with { Threads = Positive() },
-                "--seed" => options with { Seed = int.TryParse(Value(), out int s) && s >= 0 ? s : throw new ArgumentException($"Option --seed needs a non-negative integer; got \"{args[i]}\".") },
-                "--hnsw-m" => options with { HnswM = Positive() },
-                "--ef" => options with { HnswEf = Positive() },
-                "--save-model" => options with { SaveModelPath = Value() },
-                _ => throw new ArgumentException($"Unknown option \"{option}\"."),
-            };
-        }
-        if (options.BatchSize % options.ImagesPerClass != 0 && !options.RandomBatches)
-            throw new ArgumentException($"--batch-size {options.BatchSize} must be a multiple of --m {options.ImagesPerClass} (or use --random-batches).");
-        return options;
+                Console.Error.WriteLine($"error: --batch-size {batch} must be a multiple of --m {perClass} (or use --random-batches).");
+                return Task.FromResult(2);
+            }
+            return run(new SampleOptions
+            {
+                Epochs = parse.GetValue(EpochsOption),
+                DataDirectory = parse.GetValue(DataDirOption),
+                DownloadDirectory = parse.GetValue(DownloadOption),
+                UseEmbeddedSubset = parse.GetValue(SubsetOption),
+                OutputDirectory = parse.GetRequiredValue(OutOption),
+                BatchSize = parse.GetValue(BatchSizeOption),
+                ImagesPerClass = parse.GetValue(PerClassOption),
+                RandomBatches = parse.GetValue(RandomBatchesOption),
+                MaxLearningRate = parse.GetValue(LearningRateOption),
+                ClassWeightLearningRate = parse.GetValue(ClassLearningRateOption),
+                EmbeddingDimension = parse.GetValue(DimensionOption),
+                Head = parse.GetRequiredValue(HeadOption),
+                Margin = parse.GetValue(MarginOption),
+                Scale = parse.GetValue(ScaleOption),
+                TripletWeight = parse.GetValue(TripletOption),
+                Threads = parse.GetValue(ThreadsOption),
+                Seed = parse.GetValue(SeedOption),
+                HnswM = parse.GetValue(HnswMOption),
+                HnswEf = parse.GetValue(EfOption),
+                SaveModelPath = parse.GetValue(SaveModelOption),
+                LoadModelPath = parse.GetValue(LoadModelOption),
+                Rerank = parse.GetValue(RerankOption),
+                ExportEmbeddingsDirectory = parse.GetValue(ExportOption),
+            }, cancellationToken);
+        });
+        return command;
     }
+
+    private static void Positive<T>(Option<T> option) where T : struct, IComparable<T> =>
+        option.Validators.Add(SkipUnconverted<OptionResult>(result =>
+        {
+            T value = result.GetValueOrDefault<T>();
+            if (value.CompareTo(default) <= 0 || (value is double d && !double.IsFinite(d)))
+                result.AddError($"{option.Name} needs a positive number; got {value}.");
+        }));
+
+    private static void NonNegative(Option<double> option) =>
+        option.Validators.Add(SkipUnconverted<OptionResult>(result =>
+        {
+            double value = result.GetValueOrDefault<double>();
+            if (!(value >= 0) || !double.IsFinite(value)) result.AddError($"{option.Name} needs a non-negative number; got {value}.");
+        }));
+
+    // System.CommandLine runs validators even after a value failed to convert (it reports that error itself), and reading
+    // such a value throws; the check is skipped then.
+    private static Action<T> SkipUnconverted<T>(Action<T> validate) where T : SymbolResult => result =>
+    {
+        try
+        {
+            validate(result);
+        }
+        catch (InvalidOperationException)
+        {
+            // The parser has already reported the value.
+        }
+    };
 }

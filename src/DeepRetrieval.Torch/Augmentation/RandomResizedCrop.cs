@@ -58,10 +58,7 @@ public sealed class RandomResizedCrop : IBatchTransform
     internal BoxBatch SampleBoxes(long n, long height, long width, Generator generator)
     {
         BoxBatch drawn = BoxBatch.Sample(n, height, width, Scale, Ratio, forErasing: false, generator);
-        double inputRatio = width / (double)height;
-        long fallbackWidth = width, fallbackHeight = height;
-        if (inputRatio < Ratio.Min) fallbackHeight = (long)Math.Round(width / Ratio.Min, MidpointRounding.ToEven);
-        else if (inputRatio > Ratio.Max) fallbackWidth = (long)Math.Round(height * Ratio.Max, MidpointRounding.ToEven);
+        var (fallbackHeight, fallbackWidth) = CentralFallback(height, width, Ratio);
         Tensor found = drawn.Found;
         return new BoxBatch(
             where(found, drawn.Top, (height - fallbackHeight) / 2),
@@ -69,6 +66,18 @@ public sealed class RandomResizedCrop : IBatchTransform
             where(found, drawn.Height, fallbackHeight),
             where(found, drawn.Width, fallbackWidth),
             ones_like(found));
+    }
+
+    /// <summary>
+    /// torchvision's box when no attempt fitted: the whole image, narrowed to the nearest allowed aspect ratio (sides rounded
+    /// half to even, as Python's round); it is centred by the caller.
+    /// </summary>
+    internal static (long Height, long Width) CentralFallback(long height, long width, (double Min, double Max) ratio)
+    {
+        double inputRatio = width / (double)height;
+        if (inputRatio < ratio.Min) return ((long)Math.Round(width / ratio.Min, MidpointRounding.ToEven), width);
+        if (inputRatio > ratio.Max) return (height, (long)Math.Round(height * ratio.Max, MidpointRounding.ToEven));
+        return (height, width);
     }
 
     /// <summary>Resamples each sample's box to outputHeight × outputWidth with one affine grid.</summary>

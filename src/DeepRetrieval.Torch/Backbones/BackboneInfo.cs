@@ -1,8 +1,13 @@
+using DeepRetrieval.Torch.Weights;
+
 namespace DeepRetrieval.Torch.Backbones;
 
 /// <summary>
-/// What a registered backbone produces and expects, known before it is built (timm's <c>pretrained_cfg</c> plus
-/// <c>feature_info</c>): the pooling layer and the head are sized from it, and a saved retrieval model records it.
+/// What a registered backbone produces and expects, known before it is built (timm's <c>feature_info</c> plus
+/// <c>pretrained_cfg</c>): the pooling layer and the head are sized from it, a saved retrieval model records it, and
+/// <see cref="Pretrained"/> says where its pretrained weights are. In an entry of <see cref="BackboneRegistry"/>, the input
+/// size, mean and standard deviation are those of the registered pretrained weights (their <see cref="PretrainedConfig"/>
+/// overrides the architecture's values where it gives its own).
 /// </summary>
 /// <param name="Name">The registry name, e.g. <c>resnet50</c>.</param>
 /// <param name="OutputChannels">Channels of the final feature map (before pooling).</param>
@@ -20,4 +25,15 @@ public sealed record BackboneInfo(string Name, int OutputChannels, int OutputStr
 
     /// <summary>Channels of the images the backbone takes (the length of <see cref="Mean"/>).</summary>
     public int InputChannels => Mean.Count;
+
+    /// <summary>The backbone's default pretrained weights (timm's <c>pretrained_cfg</c>), or null when none are registered.</summary>
+    public PretrainedConfig? Pretrained { get; init; }
+
+    /// <summary>This description with the pretrained weights' own input size, mean and standard deviation, where they give them.</summary>
+    internal BackboneInfo WithPretrainedDataConfig() => Pretrained is not { } p ? this : this with
+    {
+        InputSize = p.InputSize ?? InputSize,
+        Mean = p.Mean ?? Mean,
+        Std = p.Std ?? Std,
+    };
 }

@@ -1,3 +1,4 @@
+using DeepRetrieval.Torch.Weights;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -136,7 +137,8 @@ public sealed class DenseNet : Backbone
 
     internal static IEnumerable<(BackboneInfo, Func<BackboneOptions, Backbone>)> Registrations()
     {
-        yield return (new BackboneInfo("densenet121", 1024, 32, 224, BackboneInfo.ImageNetMean, BackboneInfo.ImageNetStd), o => DenseNet121(o));
+        yield return (new BackboneInfo("densenet121", 1024, 32, 224, BackboneInfo.ImageNetMean, BackboneInfo.ImageNetStd) { Pretrained = PretrainedConfig.Timm("densenet121.ra_in1k") },
+            o => DenseNet121(o));
     }
 
     // Spatial size after the stem (7 × 7 stride-2 convolution, 3 × 3 stride-2 max pool) and every 2 × 2 transition pool.

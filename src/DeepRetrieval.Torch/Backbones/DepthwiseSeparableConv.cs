@@ -12,7 +12,7 @@ internal sealed class DepthwiseSeparableConv : EfficientNetBlock
 {
     private readonly Conv2d conv_dw;
     private readonly BatchNorm2d bn1;
-    private readonly SqueezeExcite se;
+    private readonly SqueezeExcitation se;
     private readonly Conv2d conv_pw;
     private readonly BatchNorm2d bn2;
 
@@ -21,7 +21,7 @@ internal sealed class DepthwiseSeparableConv : EfficientNetBlock
     {
         conv_dw = Conv(input, input, kernel, stride, groups: input);
         bn1 = nn.BatchNorm2d(input);
-        se = new SqueezeExcite(input, (int)Math.Round(input * 0.25, MidpointRounding.ToEven));
+        se = SqueezeExcitation.ForEfficientNet(input, (int)Math.Round(input * 0.25, MidpointRounding.ToEven));
         conv_pw = Conv(input, output, 1);
         bn2 = nn.BatchNorm2d(output);
         RegisterComponents();

@@ -1,3 +1,4 @@
+using DeepRetrieval.Torch.Weights;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -151,7 +152,7 @@ public sealed class EfficientNet : Backbone
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(channels);
         CheckMultiplier(multiplier, nameof(multiplier));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(divisor);
-        return MakeDivisible(channels * multiplier, divisor);
+        return ChannelRounding.MakeDivisible(channels * multiplier, divisor);
     }
 
     /// <summary>timm's EfficientNet depth scaling (<c>depth_trunc = 'ceil'</c>): ⌈repeats × multiplier⌉, so any multiplier above 1 adds a block to every stage.</summary>
@@ -173,17 +174,12 @@ public sealed class EfficientNet : Backbone
     {
         var mean = BackboneInfo.ImageNetMean;
         var std = BackboneInfo.ImageNetStd;
-        yield return (new BackboneInfo("efficientnet_b0", 1280, 32, 224, mean, std), o => B0(o));
-        yield return (new BackboneInfo("efficientnet_b1", 1280, 32, 240, mean, std), o => B1(o));
-        yield return (new BackboneInfo("efficientnet_b2", 1408, 32, 260, mean, std), o => B2(o));
-        yield return (new BackboneInfo("efficientnet_b3", 1536, 32, 300, mean, std), o => B3(o));
-    }
-
-    /// <summary>timm's <c>make_divisible</c> with divisor 8 by default and round limit 0.9.</summary>
-    internal static int MakeDivisible(double value, int divisor = 8)
-    {
-        int rounded = Math.Max(divisor, (int)(value + divisor / 2.0) / divisor * divisor);
-        return rounded < 0.9 * value ? rounded + divisor : rounded;
+        // timm's default pretrained tag per size, except efficientnet_b1, whose default ra4 weights expect mean = std = 0.5
+        // (register them with BackboneRegistry.RegisterPretrained and that data configuration to use them).
+        yield return (new BackboneInfo("efficientnet_b0", 1280, 32, 224, mean, std) { Pretrained = PretrainedConfig.Timm("efficientnet_b0.ra_in1k") }, o => B0(o));
+        yield return (new BackboneInfo("efficientnet_b1", 1280, 32, 240, mean, std) { Pretrained = PretrainedConfig.Timm("efficientnet_b1.ft_in1k") }, o => B1(o));
+        yield return (new BackboneInfo("efficientnet_b2", 1408, 32, 260, mean, std) { Pretrained = PretrainedConfig.Timm("efficientnet_b2.ra_in1k") }, o => B2(o));
+        yield return (new BackboneInfo("efficientnet_b3", 1536, 32, 300, mean, std) { Pretrained = PretrainedConfig.Timm("efficientnet_b3.ra2_in1k") }, o => B3(o));
     }
 
     private static EfficientNet Create(double width, double depth, BackboneOptions? options)

@@ -15,20 +15,20 @@ internal sealed class InvertedResidual : EfficientNetBlock
     private readonly BatchNorm2d bn1;
     private readonly Conv2d conv_dw;
     private readonly BatchNorm2d bn2;
-    private readonly SqueezeExcite se;
+    private readonly SqueezeExcitation se;
     private readonly Conv2d conv_pwl;
     private readonly BatchNorm2d bn3;
 
     public InvertedResidual(int input, int output, int kernel, int stride, int expansion, double dropPathRate)
         : base(nameof(InvertedResidual), stride == 1 && input == output, dropPathRate)
     {
-        int mid = EfficientNet.MakeDivisible(input * (double)expansion);
+        int mid = ChannelRounding.MakeDivisible(input * (double)expansion);
         conv_pw = Conv(input, mid, 1);
         bn1 = nn.BatchNorm2d(mid);
         conv_dw = Conv(mid, mid, kernel, stride, groups: mid);
         bn2 = nn.BatchNorm2d(mid);
         // timm's builder divides the 0.25 ratio by the expansion, so the squeeze width follows the block input, not mid.
-        se = new SqueezeExcite(mid, (int)Math.Round(mid * (0.25 / expansion), MidpointRounding.ToEven));
+        se = SqueezeExcitation.ForEfficientNet(mid, (int)Math.Round(mid * (0.25 / expansion), MidpointRounding.ToEven));
         conv_pwl = Conv(mid, output, 1);
         bn3 = nn.BatchNorm2d(output);
         RegisterComponents();

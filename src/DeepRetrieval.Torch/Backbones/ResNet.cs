@@ -1,3 +1,4 @@
+using DeepRetrieval.Torch.Weights;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -27,7 +28,7 @@ public sealed class ResNet : Backbone
     /// <summary>Builds the network with torchvision's initialisation (Kaiming-normal convolutions, BN weight 1 and bias 0).</summary>
     /// <param name="config">The structure; null for ResNet-50.</param>
     /// <param name="inputChannels">Channels of the input images.</param>
-    /// <exception cref="ArgumentException">The config does not have four positive stage depths, or groups/widths are not positive.</exception>
+    /// <exception cref="ArgumentException">The config does not have four positive stage depths and plane counts, or groups/widths are not positive.</exception>
     /// <exception cref="ArgumentOutOfRangeException">inputChannels is not positive.</exception>
     public ResNet(ResNetConfig? config = null, int inputChannels = 3) : base(nameof(ResNet))
     {
@@ -36,6 +37,8 @@ public sealed class ResNet : Backbone
         ArgumentNullException.ThrowIfNull(config.Block);
         if (config.Layers is null || config.Layers.Count != 4 || config.Layers.Any(n => n <= 0))
             throw new ArgumentException("A ResNet needs four positive block counts (layer1..layer4).", nameof(config));
+        if (config.Channels is null || config.Channels.Count != 4 || config.Channels.Any(n => n <= 0))
+            throw new ArgumentException("A ResNet needs four positive plane counts (layer1..layer4).", nameof(config));
         if (config.Groups <= 0 || config.WidthPerGroup <= 0 || config.StemWidth <= 0)
             throw new ArgumentException("Groups, width per group and stem width must be positive.", nameof(config));
         Config = config;
@@ -54,13 +57,13 @@ public sealed class ResNet : Backbone
         relu = nn.ReLU(inplace: true);
         maxpool = ResNetConvolutions.StemMaxPool(config.Padding);
         int channels = stemOutput;
-        layer1 = MakeLayer(config, ref channels, 64, config.Layers[0], 1);
+        layer1 = MakeLayer(config, ref channels, config.Channels[0], config.Layers[0], 1);
         int layer1Channels = channels;
-        layer2 = MakeLayer(config, ref channels, 128, config.Layers[1], 2);
+        layer2 = MakeLayer(config, ref channels, config.Channels[1], config.Layers[1], 2);
         int layer2Channels = channels;
-        layer3 = MakeLayer(config, ref channels, 256, config.Layers[2], 2);
+        layer3 = MakeLayer(config, ref channels, config.Channels[2], config.Layers[2], 2);
         int layer3Channels = channels;
-        layer4 = MakeLayer(config, ref channels, 512, config.Layers[3], 2);
+        layer4 = MakeLayer(config, ref channels, config.Channels[3], config.Layers[3], 2);
         RegisterComponents();
         Initialise();
         AddStage(new BackboneStage("stem", stemOutput, 4), conv1, bn1, relu, maxpool);
@@ -85,8 +88,11 @@ public sealed class ResNet : Backbone
 
     internal static IEnumerable<(BackboneInfo, Func<BackboneOptions, Backbone>)> Registrations()
     {
-        yield return (new BackboneInfo("seresnet50", 2048, 32, 224, BackboneInfo.ImageNetMean, BackboneInfo.ImageNetStd), o => SEResNet50(o.InputChannels));
-        yield return (new BackboneInfo("resnest50d", 2048, 32, 224, BackboneInfo.ImageNetMean, BackboneInfo.ImageNetStd), o => ResNeSt50d(o.InputChannels));
+        // timm's default pretrained tags (the first tag with weights in default_cfgs).
+        yield return (new BackboneInfo("seresnet50", 2048, 32, 224, BackboneInfo.ImageNetMean, BackboneInfo.ImageNetStd) { Pretrained = PretrainedConfig.Timm("seresnet50.a1_in1k") },
+            o => SEResNet50(o.InputChannels));
+        yield return (new BackboneInfo("resnest50d", 2048, 32, 224, BackboneInfo.ImageNetMean, BackboneInfo.ImageNetStd) { Pretrained = PretrainedConfig.Timm("resnest50d.in1k") },
+            o => ResNeSt50d(o.InputChannels));
     }
 
     private static Sequential MakeLayer(ResNetConfig config, ref int channels, int planes, int blocks, int stride)

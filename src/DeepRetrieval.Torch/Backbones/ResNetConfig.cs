@@ -13,6 +13,12 @@ public sealed record ResNetConfig
     /// <summary>Blocks in layer1..layer4 (any positive counts, four stages).</summary>
     public IReadOnlyList<int> Layers { get; init; } = [3, 4, 6, 3];
 
+    /// <summary>
+    /// Planes of layer1..layer4 (timm's <c>channels</c>): a stage outputs planes × the block's expansion channels. The default
+    /// (64, 128, 256, 512) is every ResNet's; narrower stages give small networks of the same structure.
+    /// </summary>
+    public IReadOnlyList<int> Channels { get; init; } = [64, 128, 256, 512];
+
     /// <summary>Groups of the 3 × 3 convolutions (ResNeXt cardinality).</summary>
     public int Groups { get; init; } = 1;
 

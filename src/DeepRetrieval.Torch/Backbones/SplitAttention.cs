@@ -35,7 +35,7 @@ public sealed class SplitAttention : nn.Module<Tensor, Tensor>
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(groups);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(radix);
         int splitChannels = outputChannels * radix;
-        AttentionChannels = SqueezeExcitation.MakeDivisible(inputChannels * radix * 0.25, 8, 32, 0.9);
+        AttentionChannels = ChannelRounding.MakeDivisible(inputChannels * radix * 0.25, 8, 32);
         conv = ResNetConvolutions.Conv(inputChannels, splitChannels, 3, stride, padding, groups * radix);
         bn0 = nn.BatchNorm2d(splitChannels);
         fc1 = nn.Conv2d(outputChannels, AttentionChannels, 1, groups: groups);

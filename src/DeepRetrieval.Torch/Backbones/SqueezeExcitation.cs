@@ -5,31 +5,54 @@ using static TorchSharp.torch;
 namespace DeepRetrieval.Torch.Backbones;
 
 /// <summary>
-/// Squeeze-and-excitation (Hu et al. 2018; timm's <c>SEModule</c>): x · sigmoid(fc2(relu(fc1(mean_hw(x))))), with 1 × 1
-/// convolutions <c>fc1</c> (channels → reduced, bias) and <c>fc2</c> (reduced → channels, bias). The reduced width is
-/// channels / reduction rounded to a multiple of 8 (at least 8), as timm's <c>make_divisible</c>.
+/// Squeeze-and-excitation (Hu et al. 2018): <c>x · sigmoid(expand(act(reduce(mean_hw(x)))))</c> with 1 × 1 convolutions
+/// (both with bias) around a narrow bottleneck. The one block serves both timm layouts:
+/// <list type="bullet">
+/// <item>SE-ResNet (timm's <c>SEModule</c>, the public constructor): convolutions <c>fc1</c> and <c>fc2</c>, ReLU, bottleneck
+/// width channels / reduction rounded to a multiple of 8 (at least 8) as timm's <c>make_divisible</c>;</item>
+/// <item>EfficientNet (timm's <c>efficientnet_blocks.SqueezeExcite</c>, <see cref="ForEfficientNet"/>): convolutions
+/// <c>conv_reduce</c> and <c>conv_expand</c>, SiLU, a bottleneck width given by the block.</item>
+/// </list>
+/// The names are timm's, so pretrained state dicts load without renaming.
 /// </summary>
 public sealed class SqueezeExcitation : nn.Module<Tensor, Tensor>
 {
-    private readonly Conv2d fc1;
-    private readonly Conv2d fc2;
+    private readonly Conv2d _reduce;
+    private readonly Conv2d _expand;
+    private readonly Func<Tensor, Tensor> _activation;
 
-    /// <summary>Creates the module.</summary>
+    /// <summary>Creates SE-ResNet's module (<c>fc1</c>, ReLU, <c>fc2</c>).</summary>
     /// <param name="channels">Channels of the input map.</param>
     /// <param name="reduction">Channel reduction of the bottleneck (16 in SE-ResNet).</param>
     /// <exception cref="ArgumentOutOfRangeException">A value is not positive.</exception>
-    public SqueezeExcitation(int channels, int reduction = 16) : base(nameof(SqueezeExcitation))
+    public SqueezeExcitation(int channels, int reduction = 16)
+        : this(CheckedChannels(channels), ChannelRounding.MakeDivisible((double)channels / CheckedReduction(reduction), 8, roundLimit: 0), ("fc1", "fc2"),
+            x => nn.functional.relu(x), (input, output) => nn.Conv2d(input, output, 1))
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(channels);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(reduction);
-        ReducedChannels = MakeDivisible((double)channels / reduction, 8);
-        fc1 = nn.Conv2d(channels, ReducedChannels, 1);
-        fc2 = nn.Conv2d(ReducedChannels, channels, 1);
-        RegisterComponents();
+    }
+
+    private SqueezeExcitation(int channels, int reducedChannels, (string Reduce, string Expand) names, Func<Tensor, Tensor> activation,
+        Func<int, int, Conv2d> convolution) : base(nameof(SqueezeExcitation))
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(reducedChannels);
+        ReducedChannels = reducedChannels;
+        _activation = activation;
+        _reduce = convolution(channels, reducedChannels);
+        _expand = convolution(reducedChannels, channels);
+        register_module(names.Reduce, _reduce);
+        register_module(names.Expand, _expand);
     }
 
     /// <summary>Width of the excitation bottleneck.</summary>
     public int ReducedChannels { get; }
+
+    /// <summary>Creates EfficientNet's module (<c>conv_reduce</c>, SiLU, <c>conv_expand</c>), initialised as timm's EfficientNet.</summary>
+    /// <param name="channels">Channels of the gated map.</param>
+    /// <param name="reducedChannels">Width of the bottleneck; timm uses round(block input channels × 0.25).</param>
+    /// <exception cref="ArgumentOutOfRangeException">A width is not positive.</exception>
+    internal static SqueezeExcitation ForEfficientNet(int channels, int reducedChannels) =>
+        new(CheckedChannels(channels), reducedChannels, ("conv_reduce", "conv_expand"), x => nn.functional.silu(x),
+            (input, output) => EfficientNetBlock.Conv(input, output, 1, bias: true));
 
     /// <summary>Scales each channel of the input by its gate.</summary>
     /// <param name="input">N × C × H × W.</param>
@@ -37,17 +60,19 @@ public sealed class SqueezeExcitation : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var squeezed = input.mean([2, 3], keepdim: true);
-        var gate = fc2.forward(nn.functional.relu(fc1.forward(squeezed))).sigmoid();
+        var gate = _expand.forward(_activation(_reduce.forward(squeezed))).sigmoid();
         return (input * gate).MoveToOuterDisposeScope();
     }
 
-    /// <summary>timm's <c>make_divisible(v, divisor, round_limit=0)</c>: round to the nearest multiple, at least one divisor.</summary>
-    internal static int MakeDivisible(double value, int divisor, int? minimum = null, double roundLimit = 0)
+    private static int CheckedChannels(int channels)
     {
-        int min = minimum ?? divisor;
-        int rounded = Math.Max(min, (int)(value + divisor / 2.0) / divisor * divisor);
-        if (rounded < roundLimit * value)
-            rounded += divisor;
-        return rounded;
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(channels);
+        return channels;
+    }
+
+    private static int CheckedReduction(int reduction)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(reduction);
+        return reduction;
     }
 }

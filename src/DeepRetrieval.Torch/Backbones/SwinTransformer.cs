@@ -1,3 +1,4 @@
+using DeepRetrieval.Torch.Weights;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -134,7 +135,10 @@ public sealed class SwinTransformer : Backbone
 
     internal static IEnumerable<(BackboneInfo, Func<BackboneOptions, Backbone>)> Registrations()
     {
-        yield return (new BackboneInfo("swin_tiny_patch4_window7_224", 768, 32, 224, BackboneInfo.ImageNetMean, BackboneInfo.ImageNetStd),
+        yield return (new BackboneInfo("swin_tiny_patch4_window7_224", 768, 32, 224, BackboneInfo.ImageNetMean, BackboneInfo.ImageNetStd)
+            {
+                Pretrained = PretrainedConfig.Timm("swin_tiny_patch4_window7_224.ms_in1k"),
+            },
             o => new SwinTransformer(inputChannels: o.InputChannels, dropPathRate: o.DropPathRate));
     }
 

@@ -20,15 +20,6 @@ internal static class TorchVisionLayers
         return conv;
     }
 
-    /// <summary>torchvision's <c>_make_divisible</c>: rounds channels to a multiple of <paramref name="divisor"/>, never below 90 % of the value.</summary>
-    public static long MakeDivisible(double value, long divisor = 8)
-    {
-        long rounded = Math.Max(divisor, (long)(value + divisor / 2.0) / divisor * divisor);
-        if (rounded < 0.9 * value)
-            rounded += divisor;
-        return rounded;
-    }
-
     /// <summary>
     /// Adds one stage per stride level of a <c>features</c> sequence (timm's <c>feature_info</c>): a stage ends at the last
     /// layer before the stride doubles and is named after that layer, <c>features.{index}</c>; the last stage ends at the

@@ -1,3 +1,4 @@
+using DeepRetrieval.Torch.Weights;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -38,8 +39,13 @@ public sealed class TorchVisionMobileNet : Backbone
         new(96, 5, 576, 96, true, true, 1), new(96, 5, 576, 96, true, true, 1),
     ];
 
-    private static readonly (string Name, int OutputChannels)[] Table =
-        [("mobilenet_v2", 1280), ("mobilenet_v3_small", 576), ("mobilenet_v3_large", 960)];
+    // With torchvision's IMAGENET1K_V1 files; the hex after the dash is the SHA-256 prefix.
+    private static readonly (string Name, int OutputChannels, string WeightFile)[] Table =
+    [
+        ("mobilenet_v2", 1280, "mobilenet_v2-b0353104"),
+        ("mobilenet_v3_small", 576, "mobilenet_v3_small-047dcff4"),
+        ("mobilenet_v3_large", 960, "mobilenet_v3_large-8738ca79"),
+    ];
 
     /// <summary>Builds the network with torchvision's initialisation (Kaiming normal fan-out convolutions, unit batch norms).</summary>
     /// <param name="architecture">One of <see cref="Architectures"/>: <c>mobilenet_v2</c>, <c>mobilenet_v3_small</c>, <c>mobilenet_v3_large</c>.</param>
@@ -78,7 +84,10 @@ public sealed class TorchVisionMobileNet : Backbone
 
     internal static IEnumerable<(BackboneInfo, Func<BackboneOptions, Backbone>)> Registrations() =>
         Table.Select(a => (
-            new BackboneInfo(a.Name, a.OutputChannels, 32, 224, BackboneInfo.ImageNetMean, BackboneInfo.ImageNetStd),
+            new BackboneInfo(a.Name, a.OutputChannels, 32, 224, BackboneInfo.ImageNetMean, BackboneInfo.ImageNetStd)
+            {
+                Pretrained = PretrainedConfig.TorchVision(a.WeightFile),
+            },
             (Func<BackboneOptions, Backbone>)(o => new TorchVisionMobileNet(a.Name, o.InputChannels))));
 
     private static List<FeatureLayer> BuildV2(int inputChannels)
@@ -164,7 +173,7 @@ public sealed class TorchVisionMobileNet : Backbone
                 groups: config.Expanded, norm_layer: norm, activation_layer: activation));
             if (config.SqueezeExcitation)
             {
-                long squeeze = TorchVisionLayers.MakeDivisible(config.Expanded / 4);
+                long squeeze = ChannelRounding.MakeDivisible(config.Expanded / 4);
                 layers.Add(torchvision.ops.SqueezeExcitation(config.Expanded, squeeze, activation: () => nn.ReLU(), scale_activation: () => nn.Hardsigmoid()));
             }
             layers.Add(torchvision.ops.Conv2dNormActivation(config.Expanded, config.Output, kernel_size: 1, norm_layer: norm, activation_layer: null));

@@ -1,3 +1,4 @@
+using DeepRetrieval.Torch.Weights;
 using TorchSharp;
 using static TorchSharp.torch;
 using TorchVisionResNetModel = TorchSharp.Modules.ResNet;
@@ -17,16 +18,17 @@ public sealed class TorchVisionResNet : Backbone
 {
     private static readonly ArchitectureSpec[] Table =
     [
-        new("resnet18", 1, () => TorchVisionResNetModel.ResNet18(1)),
-        new("resnet34", 1, () => TorchVisionResNetModel.ResNet34(1)),
-        new("resnet50", 4, () => TorchVisionResNetModel.ResNet50(1)),
-        new("resnet101", 4, () => TorchVisionResNetModel.ResNet101(1)),
-        new("resnet152", 4, () => TorchVisionResNetModel.ResNet152(1)),
-        new("resnext50_32x4d", 4, () => TorchVisionResNetModel.ResNet50(1, groups: 32, width_per_group: 4)),
-        new("resnext101_32x8d", 4, () => TorchVisionResNetModel.ResNet101(1, groups: 32, width_per_group: 8)),
-        new("resnext101_64x4d", 4, () => TorchVisionResNetModel.ResNet101(1, groups: 64, width_per_group: 4)),
-        new("wide_resnet50_2", 4, () => TorchVisionResNetModel.ResNet50(1, width_per_group: 128)),
-        new("wide_resnet101_2", 4, () => TorchVisionResNetModel.ResNet101(1, width_per_group: 128)),
+        // torchvision's IMAGENET1K_V1 files (what pretrained=True loads); the hex after the dash is the SHA-256 prefix.
+        new("resnet18", 1, "resnet18-f37072fd", () => TorchVisionResNetModel.ResNet18(1)),
+        new("resnet34", 1, "resnet34-b627a593", () => TorchVisionResNetModel.ResNet34(1)),
+        new("resnet50", 4, "resnet50-0676ba61", () => TorchVisionResNetModel.ResNet50(1)),
+        new("resnet101", 4, "resnet101-63fe2227", () => TorchVisionResNetModel.ResNet101(1)),
+        new("resnet152", 4, "resnet152-394f9c45", () => TorchVisionResNetModel.ResNet152(1)),
+        new("resnext50_32x4d", 4, "resnext50_32x4d-7cdf4587", () => TorchVisionResNetModel.ResNet50(1, groups: 32, width_per_group: 4)),
+        new("resnext101_32x8d", 4, "resnext101_32x8d-8ba56ff5", () => TorchVisionResNetModel.ResNet101(1, groups: 32, width_per_group: 8)),
+        new("resnext101_64x4d", 4, "resnext101_64x4d-173b62eb", () => TorchVisionResNetModel.ResNet101(1, groups: 64, width_per_group: 4)),
+        new("wide_resnet50_2", 4, "wide_resnet50_2-95faca4d", () => TorchVisionResNetModel.ResNet50(1, width_per_group: 128)),
+        new("wide_resnet101_2", 4, "wide_resnet101_2-32ee1156", () => TorchVisionResNetModel.ResNet101(1, width_per_group: 128)),
     ];
 
     // The classifier end of torchvision's ResNet; everything else is the backbone.
@@ -87,8 +89,11 @@ public sealed class TorchVisionResNet : Backbone
 
     internal static IEnumerable<(BackboneInfo, Func<BackboneOptions, Backbone>)> Registrations() =>
         Table.Select(a => (
-            new BackboneInfo(a.Name, 512 * a.Expansion, 32, 224, BackboneInfo.ImageNetMean, BackboneInfo.ImageNetStd),
+            new BackboneInfo(a.Name, 512 * a.Expansion, 32, 224, BackboneInfo.ImageNetMean, BackboneInfo.ImageNetStd)
+            {
+                Pretrained = PretrainedConfig.TorchVision(a.WeightFile),
+            },
             (Func<BackboneOptions, Backbone>)(o => new TorchVisionResNet(a.Name, o.InputChannels))));
 
-    private sealed record ArchitectureSpec(string Name, int Expansion, Func<TorchVisionResNetModel> Build);
+    private sealed record ArchitectureSpec(string Name, int Expansion, string WeightFile, Func<TorchVisionResNetModel> Build);
 }

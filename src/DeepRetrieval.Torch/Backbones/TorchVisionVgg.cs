@@ -1,3 +1,4 @@
+using DeepRetrieval.Torch.Weights;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -78,8 +79,18 @@ public sealed class TorchVisionVgg : Backbone
     /// <inheritdoc/>
     protected override int? ExpectedInputChannels => InputChannels;
 
+    // torchvision's IMAGENET1K_V1 files; the hex after the dash is the SHA-256 prefix.
+    private static readonly Dictionary<string, string> WeightFiles = new()
+    {
+        ["vgg11"] = "vgg11-8a719046", ["vgg11_bn"] = "vgg11_bn-6002323d", ["vgg13"] = "vgg13-19584684", ["vgg13_bn"] = "vgg13_bn-abd245e5",
+        ["vgg16"] = "vgg16-397923af", ["vgg16_bn"] = "vgg16_bn-6c64b313", ["vgg19"] = "vgg19-dcbb9e9d", ["vgg19_bn"] = "vgg19_bn-c79401a0",
+    };
+
     internal static IEnumerable<(BackboneInfo, Func<BackboneOptions, Backbone>)> Registrations() =>
         Architectures.Select(name => (
-            new BackboneInfo(name, 512, 32, 224, BackboneInfo.ImageNetMean, BackboneInfo.ImageNetStd),
+            new BackboneInfo(name, 512, 32, 224, BackboneInfo.ImageNetMean, BackboneInfo.ImageNetStd)
+            {
+                Pretrained = PretrainedConfig.TorchVision(WeightFiles[name]),
+            },
             (Func<BackboneOptions, Backbone>)(o => new TorchVisionVgg(name, o.InputChannels))));
 }

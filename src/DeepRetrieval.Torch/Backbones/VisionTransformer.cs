@@ -1,3 +1,4 @@
+using DeepRetrieval.Torch.Weights;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -177,9 +178,12 @@ public sealed class VisionTransformer : Backbone
     {
         // timm's augreg weights (the default tags of these names) normalise with mean 0.5 and std 0.5.
         IReadOnlyList<float> half = [0.5f, 0.5f, 0.5f];
-        yield return (new BackboneInfo("vit_tiny_patch16_224", 192, 16, 224, half, half), o => Create(o, 192, 3));
-        yield return (new BackboneInfo("vit_small_patch16_224", 384, 16, 224, half, half), o => Create(o, 384, 6));
-        yield return (new BackboneInfo("vit_base_patch16_224", 768, 16, 224, half, half), o => Create(o, 768, 12));
+        yield return (new BackboneInfo("vit_tiny_patch16_224", 192, 16, 224, half, half) { Pretrained = PretrainedConfig.Timm("vit_tiny_patch16_224.augreg_in21k_ft_in1k") },
+            o => Create(o, 192, 3));
+        yield return (new BackboneInfo("vit_small_patch16_224", 384, 16, 224, half, half) { Pretrained = PretrainedConfig.Timm("vit_small_patch16_224.augreg_in21k_ft_in1k") },
+            o => Create(o, 384, 6));
+        yield return (new BackboneInfo("vit_base_patch16_224", 768, 16, 224, half, half) { Pretrained = PretrainedConfig.Timm("vit_base_patch16_224.augreg2_in21k_ft_in1k") },
+            o => Create(o, 768, 12));
     }
 
     private static VisionTransformer Create(BackboneOptions options, int embedDim, int numHeads) =>

@@ -1,7 +1,7 @@
 namespace DeepRetrieval.Torch.Data;
 
 /// <summary>
-/// A source of image batches in a fixed, deterministic order: a folder of files (<see cref="ImageFolderDataset"/>) or images
+/// A source of image batches in a fixed, deterministic order: image files (<see cref="ImageFileSet"/>) or images
 /// already in memory (<see cref="TensorImageSet"/>). <see cref="Extraction.FeatureExtractor"/> reads any source.
 /// </summary>
 public interface IImageBatchSource

@@ -1,6 +1,6 @@
 namespace DeepRetrieval.Torch.Data;
 
-/// <summary>One image of an <see cref="ImageFolderDataset"/>: its file and class.</summary>
-/// <param name="Path">Full path of the image file.</param>
-/// <param name="Label">Index of its class in <see cref="ImageFolderDataset.Classes"/>.</param>
+/// <summary>One image of an <see cref="ImageFileSet"/>: its file and class.</summary>
+/// <param name="Path">The image file (an <see cref="ImageFileSet"/> keeps it as a full path).</param>
+/// <param name="Label">Its class label (for a folder, the index of its sub-folder in <see cref="ImageFileSet.Classes"/>), or −1 for none.</param>
 public sealed record ImageSample(string Path, int Label);

@@ -11,7 +11,7 @@ namespace DeepRetrieval.Torch.Data;
 /// The set keeps its own alias of the tensors (outside any dispose scope) and releases it on <see cref="Dispose"/>; the
 /// caller's tensors stay the caller's.
 /// </summary>
-public sealed class TensorImageSet : IImageBatchSource, IDisposable
+public sealed class TensorImageSet : ITrainingImageSource, IDisposable
 {
     private readonly Tensor _images;
     private readonly Tensor? _labels;
@@ -99,7 +99,7 @@ public sealed class TensorImageSet : IImageBatchSource, IDisposable
     /// <summary>The id of every image, in dataset order.</summary>
     public IReadOnlyList<long> Ids => _ids;
 
-    /// <summary>The label of every image, in dataset order (what the samplers take), or null when the set has no labels.</summary>
+    /// <inheritdoc />
     public IReadOnlyList<long>? Labels => _labelArray;
 
     /// <summary>Per-channel mean, or null.</summary>
@@ -151,6 +151,25 @@ public sealed class TensorImageSet : IImageBatchSource, IDisposable
         return ReadBatchesCore(batchSize, cancellationToken);
     }
 
+    /// <summary>
+    /// Gathers the given batches lazily, one <see cref="Gather(long[])"/> per batch, with their ids and labels. A tensor set
+    /// has no per-sample augmentation (the trainer's <c>BatchTransform</c> augments its batches), so the seed and epoch are unused.
+    /// </summary>
+    /// <param name="batches">Indices per batch.</param>
+    /// <param name="seed">Unused.</param>
+    /// <param name="epoch">Unused.</param>
+    /// <param name="skipped">Unused: every image of a tensor is readable.</param>
+    /// <param name="cancellationToken">Stops the enumeration.</param>
+    /// <exception cref="ArgumentException">An index is outside the set, or a batch is null.</exception>
+    /// <exception cref="InvalidOperationException">The set has no labels.</exception>
+    public IEnumerable<ImageBatch> ReadTrainingBatches(IReadOnlyList<long[]> batches, long seed, int epoch, IProgress<SkippedImage>? skipped = null,
+        CancellationToken cancellationToken = default)
+    {
+        BatchIndices.Check(batches, Count, nameof(batches));
+        if (_labels is null) throw new InvalidOperationException("The image set has no labels to train on.");
+        return GatherBatches(batches, cancellationToken);
+    }
+
     /// <inheritdoc />
     public void Dispose()
     {
@@ -168,6 +187,18 @@ public sealed class TensorImageSet : IImageBatchSource, IDisposable
             int length = Math.Min(batchSize, _ids.Length - start);
             yield return new ImageBatch(Normalize(_images.narrow(0, start, length), isCopy: false), _ids[start..(start + length)],
                 _labelArray?[start..(start + length)]);
+        }
+    }
+
+    private IEnumerable<ImageBatch> GatherBatches(IReadOnlyList<long[]> batches, CancellationToken cancellationToken)
+    {
+        foreach (long[] batch in batches)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (batch.Length == 0) continue;
+            var (images, labels) = Gather(batch);
+            labels.Dispose();
+            yield return new ImageBatch(images, batch.Select(i => _ids[i]).ToArray(), batch.Select(i => _labelArray![i]).ToArray());
         }
     }
 

@@ -17,8 +17,9 @@ public sealed class ExtractedFeatures
     /// <param name="dimension">Values per row (0 only when there are no rows).</param>
     /// <param name="skipped">Images left out of the run.</param>
     /// <param name="elapsed">Duration of the run.</param>
-    /// <exception cref="ArgumentException">The vector count does not match ids × dimension, or the dimension is negative.</exception>
-    public ExtractedFeatures(long[] ids, float[] vectors, int dimension, IReadOnlyList<SkippedImage> skipped, TimeSpan elapsed)
+    /// <param name="labels">The class label of each row, or null when the source has none.</param>
+    /// <exception cref="ArgumentException">The vector count does not match ids × dimension, the labels do not match the ids, or the dimension is negative.</exception>
+    public ExtractedFeatures(long[] ids, float[] vectors, int dimension, IReadOnlyList<SkippedImage> skipped, TimeSpan elapsed, long[]? labels = null)
     {
         ArgumentNullException.ThrowIfNull(ids);
         ArgumentNullException.ThrowIfNull(vectors);
@@ -26,7 +27,10 @@ public sealed class ExtractedFeatures
         ArgumentOutOfRangeException.ThrowIfNegative(dimension);
         if ((long)ids.Length * dimension != vectors.LongLength)
             throw new ArgumentException($"vectors must hold ids × dimension = {ids.Length} × {dimension} values; got {vectors.LongLength}.", nameof(vectors));
+        if (labels is not null && labels.Length != ids.Length)
+            throw new ArgumentException($"Expected one label per row ({ids.Length}); got {labels.Length}.", nameof(labels));
         Ids = ids;
+        Labels = labels;
         Vectors = vectors;
         Dimension = dimension;
         Skipped = skipped;
@@ -35,6 +39,9 @@ public sealed class ExtractedFeatures
 
     /// <summary>The id of each row.</summary>
     public long[] Ids { get; }
+
+    /// <summary>The class label of each row (from the source's batches), or null when the source has no labels.</summary>
+    public long[]? Labels { get; }
 
     /// <summary>All rows, row-major: row i is <c>Vectors[i·Dimension .. (i+1)·Dimension)</c>.</summary>
     public float[] Vectors { get; }
@@ -85,13 +92,9 @@ public sealed class ExtractedFeatures
     public void AddTo(IVectorIndex index)
     {
         ArgumentNullException.ThrowIfNull(index);
-        if (Count == 0)
-            return;
-        if (index.Dimension != Dimension)
+        if (Count > 0 && index.Dimension != Dimension)
             throw new ArgumentException($"The index takes {index.Dimension}-dimensional vectors; the features have {Dimension}.", nameof(index));
-        if (!index.IsTrained)
-            index.Train(Vectors);
-        index.Add(Vectors, Ids);
+        index.TrainAndAdd(Vectors, Ids);
     }
 
     /// <summary>Writes the rows to a float32 <c>.npy</c> file of shape (<see cref="Count"/>, <see cref="Dimension"/>); row i has id <c>Ids[i]</c>.</summary>

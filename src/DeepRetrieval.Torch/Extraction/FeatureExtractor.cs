@@ -40,6 +40,12 @@ public sealed class FeatureExtractor
     /// <summary>The settings in use.</summary>
     public FeatureExtractorOptions Options { get; }
 
+    /// <summary>
+    /// Whether embeddings are L2-normalised: <see cref="FeatureExtractorOptions.Normalize"/> when set, else the model's choice
+    /// (an <see cref="IEmbeddingModel"/> exactly when its metric is cosine, any other module always).
+    /// </summary>
+    public bool Normalizes => Options.Normalize ?? (Model is not IEmbeddingModel model || model.Metric == Metric.Cosine);
+
     /// <summary>Number of forward passes per image: scales × (2 with a flip, else 1).</summary>
     public int ViewsPerImage => Options.Scales.Count * (Options.HorizontalFlip ? 2 : 1);
 
@@ -68,7 +74,7 @@ public sealed class FeatureExtractor
     }
 
     /// <summary>Embeds every image of a source, in source order; unreadable images are skipped and listed in the result.</summary>
-    /// <param name="source">The images, e.g. an <see cref="ImageFolderDataset"/> or a <see cref="TensorImageSet"/>.</param>
+    /// <param name="source">The images, e.g. an <see cref="ImageFileSet"/> or a <see cref="TensorImageSet"/>.</param>
     /// <param name="progress">Told after every batch and at the end; null for none.</param>
     /// <param name="cancellationToken">Stops the run between batches.</param>
     /// <exception cref="ArgumentException">A batch is not 4-D floating point or contains NaN or infinity.</exception>
@@ -78,13 +84,14 @@ public sealed class FeatureExtractor
     {
         ArgumentNullException.ThrowIfNull(source);
         var ids = new List<long>((int)Math.Min(source.Count, int.MaxValue));
+        List<long>? labels = [];
         var rows = new List<float[]>();
         var skipped = new List<SkippedImage>();
         var skipCounter = new SynchronousProgress<SkippedImage>(skipped.Add);
         int dimension = 0;
         var clock = Stopwatch.StartNew();
         _logger.LogInformation("Extracting features of {Count} images: batch size {BatchSize}, {Views} view(s) per image, normalize {Normalize}",
-            source.Count, Options.BatchSize, ViewsPerImage, Options.Normalize);
+            source.Count, Options.BatchSize, ViewsPerImage, Normalizes);
 
         Device device = ResolveDevice();
         ModuleModes modes = ModuleModes.Capture(Model);
@@ -109,6 +116,9 @@ public sealed class FeatureExtractor
                 dimension = batchDimension;
                 rows.Add(embeddings.data<float>().ToArray());
                 ids.AddRange(batch.Ids);
+                // Labels are kept only when every batch has them.
+                if (batch.Labels is null) labels = null;
+                else labels?.AddRange(batch.Labels);
                 progress?.Report(Progress(ids.Count, skipped.Count, source.Count, clock.Elapsed));
             }
         }
@@ -130,7 +140,7 @@ public sealed class FeatureExtractor
             row.CopyTo(vectors, offset);
             offset += row.Length;
         }
-        return new ExtractedFeatures(ids.ToArray(), vectors, dimension, skipped, clock.Elapsed);
+        return new ExtractedFeatures(ids.ToArray(), vectors, dimension, skipped, clock.Elapsed, labels?.ToArray());
     }
 
     /// <summary>Embeds every image of an N × C × H × W tensor (read through a <see cref="TensorImageSet"/>); row i gets id i.</summary>
@@ -196,7 +206,7 @@ public sealed class FeatureExtractor
                 sum = Accumulate(sum, scaled.flip(3));
         }
         Tensor mean = sum! / ViewsPerImage;
-        return Options.Normalize ? nn.functional.normalize(mean, p: 2, dim: 1) : mean;
+        return Normalizes ? nn.functional.normalize(mean, p: 2, dim: 1) : mean;
     }
 
     private Tensor Accumulate(Tensor? sum, Tensor view)
@@ -205,7 +215,7 @@ public sealed class FeatureExtractor
         if (embedding.dim() != 2 || embedding.shape[0] != view.shape[0])
             throw new InvalidOperationException(
                 $"The model must return N × D embeddings for N images; for [{string.Join(", ", view.shape)}] it returned [{string.Join(", ", embedding.shape)}]. Add a pooling layer after a backbone.");
-        if (Options.Normalize)
+        if (Normalizes)
             embedding = nn.functional.normalize(embedding, p: 2, dim: 1);
         return sum is null ? embedding : sum + embedding;
     }

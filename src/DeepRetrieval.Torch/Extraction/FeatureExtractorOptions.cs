@@ -19,9 +19,11 @@ public sealed class FeatureExtractorOptions
 
     /// <summary>
     /// L2-normalise each view's embedding before averaging and the average afterwards, so every output row has unit length
-    /// and cosine similarity is a dot product. When false, views are averaged as they come and nothing is normalised.
+    /// and cosine similarity is a dot product. When false, views are averaged as they come and nothing is normalised. Null
+    /// (the default) lets the model decide: an <see cref="IEmbeddingModel"/> such as a <c>RetrievalModel</c> is normalised
+    /// exactly when its metric is cosine; any other module is normalised.
     /// </summary>
-    public bool Normalize { get; init; } = true;
+    public bool? Normalize { get; init; }
 
     /// <summary>Device the images are moved to; null for the device of the model's first parameter (CPU for a model without parameters).</summary>
     public Device? Device { get; init; }

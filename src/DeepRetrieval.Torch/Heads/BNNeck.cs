@@ -14,7 +14,7 @@ namespace DeepRetrieval.Torch.Heads;
 /// <c>bottleneck.running_mean</c>, <c>bottleneck.running_var</c>, <c>bottleneck.num_batches_tracked</c>.
 /// In training mode batch norm needs more than one row per batch.
 /// </summary>
-public sealed class BNNeck : nn.Module<Tensor, Tensor>
+public sealed class BNNeck : nn.Module<Tensor, Tensor>, INeckHead
 {
     private readonly BatchNorm1d bottleneck;
 

@@ -61,14 +61,24 @@ public sealed class CrossBatchMemory : nn.Module<Tensor, Tensor, Tensor>
     /// <param name="embeddings">b × d embeddings, b ≤ <see cref="MemorySize"/>.</param>
     /// <param name="labels">b integer labels.</param>
     /// <exception cref="ArgumentException">Shapes or types are wrong, the batch is larger than the memory, or the embeddings hold NaN or infinity.</exception>
-    public override Tensor forward(Tensor embeddings, Tensor labels)
+    public override Tensor forward(Tensor embeddings, Tensor labels) => forward(embeddings, labels, Miner);
+
+    /// <summary>
+    /// Enqueues the batch and returns the loss of the batch against the memory, with tuples mined by <paramref name="miner"/>
+    /// against the memory instead of <see cref="Miner"/> (the trainer passes its own miner this way).
+    /// </summary>
+    /// <param name="embeddings">b × d embeddings, b ≤ <see cref="MemorySize"/>.</param>
+    /// <param name="labels">b integer labels.</param>
+    /// <param name="miner">Mines between the batch and the memory; null uses every pair.</param>
+    /// <exception cref="ArgumentException">Shapes or types are wrong, the batch is larger than the memory, or the embeddings hold NaN or infinity.</exception>
+    public Tensor forward(Tensor embeddings, Tensor labels, IMiner? miner)
     {
         Check(embeddings, labels);
         CheckFits(embeddings.shape[0], nameof(embeddings));
         Tensor slots = Enqueue(embeddings, labels);
         Tensor memoryEmbeddings = _embeddings!.narrow(0, 0, Count);
         Tensor memoryLabels = _labels!.narrow(0, 0, Count);
-        IndexTuples tuples = Miner?.Mine(embeddings, labels, memoryEmbeddings, memoryLabels) ?? IndexTupleOps.AllPairs(labels, memoryLabels);
+        IndexTuples tuples = miner?.Mine(embeddings, labels, memoryEmbeddings, memoryLabels) ?? IndexTupleOps.AllPairs(labels, memoryLabels);
         return Loss.forward(embeddings, labels, RemoveSelfPairs(tuples, slots), memoryEmbeddings, memoryLabels);
     }
 

@@ -80,7 +80,8 @@ public sealed class OnnxTensor
             throw new InvalidDataException($"ONNX file '{reader.FileName}': {reader.Path}: {label} keeps its data in an external file, which is not supported; save the model with its weights inside the .onnx file.");
         if (dims.Any(d => d < 0))
             throw reader.Corrupt($"dims of {label} ({string.Join(", ", dims)})");
-        long count = dims.Aggregate(1L, (a, b) => checked(a * b));
+        // The product is checked before anything is allocated: dims such as [2^40, 2^40] describe no tensor a file can hold.
+        long count = ElementCountOrThrow(dims, reader, label);
         float[]? floatValues = null;
         long[]? intValues = null;
         switch (dataType)
@@ -136,6 +137,14 @@ public sealed class OnnxTensor
         return new OnnxTensor(name, dims.ToArray(), dataType, floatValues, intValues);
     }
 
+    // A weight array is a .NET array: at most Array.MaxLength elements, whatever the dims say.
+    private static long ElementCountOrThrow(List<long> dims, ProtobufReader reader, string label)
+    {
+        if (dims.Count > Weights.TensorBytes.MaxRank || Weights.TensorBytes.ElementCount(dims) is not long count || count > Array.MaxLength)
+            throw new InvalidDataException($"ONNX file '{reader.FileName}': {reader.Path}: {label} has dims [{string.Join(", ", dims)}], which describe more elements than a tensor can hold.");
+        return count;
+    }
+
     private static string DescribeType(OnnxDataType type) =>
         Enum.IsDefined(type) && type != OnnxDataType.Undefined ? $"{type} ({(int)type})" : $"{(int)type}";
 
@@ -153,6 +162,7 @@ public sealed class OnnxTensor
 
     private static void CheckRawLength(ReadOnlyMemory<byte> raw, int size, long count, ProtobufReader reader, string label)
     {
+        // count fits Array.MaxLength, so count × size (at most 8) cannot overflow.
         if (raw.Length != count * size)
             throw new InvalidDataException($"ONNX file '{reader.FileName}': {reader.Path}: raw_data of {label} has {raw.Length} bytes but its dims need {count} × {size}.");
     }

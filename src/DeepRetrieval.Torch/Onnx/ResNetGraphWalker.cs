@@ -25,6 +25,9 @@ internal sealed class ResNetStructure
 /// <summary>Walks a ResNet graph from its input and records its structure and weights under our <see cref="ResNet"/>'s names.</summary>
 internal sealed class ResNetGraphWalker
 {
+    // The largest channel count, kernel, stride, pad or image side accepted from a file; real ResNets stay below 4096.
+    private const int MaxSize = 1 << 16;
+
     private readonly OnnxModel _model;
     private readonly OnnxGraph _graph;
     private readonly Dictionary<string, List<OnnxNode>> _consumers = new(StringComparer.Ordinal);
@@ -58,7 +61,11 @@ internal sealed class ResNetGraphWalker
         var input = inputs[0];
         _structure.InputName = input.Name;
         if (input.Shape is { Count: 4 } shape && shape[2] is long h && h == shape[3])
+        {
+            if (h is < 1 or > MaxSize)
+                throw new InvalidDataException($"ONNX file '{_model.Source}': the input '{input.Name}' declares {h} × {h} images; sizes from 1 to {MaxSize} are supported.");
             _structure.InputSize = (int)h;
+        }
         string x = Stem(input.Name);
         int blocks = 0;
         var visited = new HashSet<string>(StringComparer.Ordinal) { x };
@@ -253,16 +260,22 @@ internal sealed class ResNetGraphWalker
         OnnxTensor? bias = node.Inputs.Count > 2 && node.Inputs[2].Length > 0 ? Initializer(node, node.Inputs[2], "bias") : null;
         if (bias is not null && (bias.Dims.Count != 1 || bias.Dims[0] != weight.Dims[0]))
             throw Error(node, $"has bias shape [{string.Join(", ", bias.Dims)}]; expected [{weight.Dims[0]}]");
+        // Every size is checked before the int conversions below: a hostile file's dims, groups or strides must not wrap.
+        if (weight.Dims.Any(d => d is < 1 or > MaxSize))
+            throw Error(node, $"has weight shape [{string.Join(", ", weight.Dims)}]; every size must be between 1 and {MaxSize}");
         int kernel = (int)weight.Dims[2];
         if (node.GetInts("kernel_shape") is { } shape && !shape.SequenceEqual([kernel, kernel]))
             throw Error(node, $"declares kernel_shape [{string.Join(", ", shape)}] but its weight is {kernel} × {kernel}");
         var strides = node.GetInts("strides") ?? [1, 1];
-        if (strides.Count != 2 || strides[0] != strides[1])
+        if (strides.Count != 2 || strides[0] != strides[1] || strides[0] is < 1 or > MaxSize)
             throw Error(node, $"has strides [{string.Join(", ", strides)}]; expected equal strides on both axes");
         if (!IsUnitOrAbsent(node.GetInts("dilations")))
             throw Error(node, "is dilated; dilated convolutions are not supported");
         CheckAutoPad(node);
-        int groups = (int)node.GetInt("group", 1);
+        long group = node.GetInt("group", 1);
+        if (group < 1 || group > weight.Dims[0] || weight.Dims[0] % group != 0 || weight.Dims[1] * group > MaxSize)
+            throw Error(node, $"has group {group}, which does not divide its {weight.Dims[0]} output channels into at most {MaxSize} input channels");
+        int groups = (int)group;
         return new ConvInfo(node, weight, bias, (int)weight.Dims[0], (int)weight.Dims[1] * groups, kernel, (int)strides[0], groups, ReadPads(node));
     }
 
@@ -278,7 +291,7 @@ internal sealed class ResNetGraphWalker
         var pads = node.GetInts("pads");
         if (pads is null)
             return (0, 0);
-        if (pads.Count != 4 || pads[0] != pads[1] || pads[2] != pads[3] || pads.Any(p => p < 0))
+        if (pads.Count != 4 || pads[0] != pads[1] || pads[2] != pads[3] || pads.Any(p => p is < 0 or > MaxSize))
             throw Error(node, $"has pads [{string.Join(", ", pads)}]; expected the same padding on height and width");
         return ((int)pads[0], (int)pads[2]);
     }

@@ -14,18 +14,28 @@ namespace DeepRetrieval.Torch.Pooling;
 /// </summary>
 public sealed class GeM : nn.Module<Tensor, Tensor>
 {
+    /// <summary>
+    /// The largest exponent accepted. x^p of an activation above 1 overflows float32 beyond p of a few hundred, and GeM is
+    /// already indistinguishable from max pooling (<see cref="MAC"/>) long before: cirtorch's learned values are near 3.
+    /// </summary>
+    public const double MaxExponent = 1000;
+
     /// <summary>Creates the layer.</summary>
     /// <param name="p">Initial (or fixed) exponent; cirtorch's default is 3.</param>
     /// <param name="learnable">Train p with the network (a parameter) or keep it fixed (a buffer).</param>
     /// <param name="channels">Null for one p shared by all channels; a channel count for one p per channel.</param>
     /// <param name="epsilon">Activations are clamped to at least this before the power, so x^p and its gradient stay finite.</param>
-    /// <exception cref="ArgumentOutOfRangeException">p or epsilon is not positive and finite, or channels is not positive.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// p is not in (0, <see cref="MaxExponent"/>] (or rounds to 0 in single precision), epsilon is not positive and finite in
+    /// single precision, or channels is not positive.
+    /// </exception>
     public GeM(double p = 3.0, bool learnable = true, int? channels = null, double epsilon = 1e-6) : base(nameof(GeM))
     {
-        if (!(p > 0) || double.IsInfinity(p))
-            throw new ArgumentOutOfRangeException(nameof(p), p, "The GeM exponent p must be positive and finite.");
-        if (!(epsilon > 0) || double.IsInfinity(epsilon))
-            throw new ArgumentOutOfRangeException(nameof(epsilon), epsilon, "The clamp epsilon must be positive and finite.");
+        // Both are stored and used as float32 tensors: a double that overflows or underflows float32 is not a usable value.
+        if (!(p > 0) || !(p <= MaxExponent) || !((float)p > 0))
+            throw new ArgumentOutOfRangeException(nameof(p), p, $"The GeM exponent p must be positive and at most {MaxExponent}.");
+        if (!((float)epsilon > 0) || !float.IsFinite((float)epsilon))
+            throw new ArgumentOutOfRangeException(nameof(epsilon), epsilon, "The clamp epsilon must be positive and finite in single precision.");
         if (channels is <= 0)
             throw new ArgumentOutOfRangeException(nameof(channels), channels, "The channel count must be positive.");
         Epsilon = epsilon;

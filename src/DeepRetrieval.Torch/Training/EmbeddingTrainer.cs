@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using DeepRetrieval.Torch.Augmentation;
 using DeepRetrieval.Torch.Data;
 using DeepRetrieval.Torch.Losses;
 using Microsoft.Extensions.Logging;
@@ -9,14 +10,19 @@ using static TorchSharp.torch;
 namespace DeepRetrieval.Torch.Training;
 
 /// <summary>
-/// Trains an embedding model with a metric loss on a <see cref="TensorImageSet"/>. Each step gathers a batch with one
-/// <c>index_select</c>, applies the batch transform and mixing, computes the loss (with the optional miner), back-propagates,
-/// guards against NaN or infinite loss and gradients (the step is skipped, gradients are zeroed and the skip is logged and
-/// counted), optionally does SAM's second pass, clips the gradient norm and steps the optimiser. The loss's own parameters
-/// form a second parameter group with their own learning rate. After each epoch the validation set is scored by leave-one-out
-/// retrieval (<see cref="EmbeddingValidation"/>), early stopping and reduce-on-plateau see its MAP@R, SWA folds in the
-/// weights, and a checkpoint may be written; <see cref="Resume"/> continues a run bit for bit. One loss value per step is
-/// the only host synchronisation of the loop.
+/// Trains an embedding model with a metric loss on any <see cref="ITrainingImageSource"/>: images in memory
+/// (<see cref="TensorImageSet"/>, a batch is one <c>index_select</c>) or files streamed from disk (<see cref="ImageFileSet"/>,
+/// decoded and augmented per sample on worker threads a few batches ahead). Each step takes the next batch of the epoch's
+/// sampler or seeded shuffle, applies the <see cref="IBatchTransform"/> and the <see cref="IBatchMixer"/>, computes the loss,
+/// back-propagates, guards against NaN or infinite loss and gradients (the step is skipped, gradients are zeroed and the skip
+/// is logged and counted), optionally does SAM's second pass, clips the gradient norm and steps the optimiser. For an
+/// <see cref="IEmbeddingModel"/> with a BNNeck head, metric losses receive the feature before the neck and classification
+/// losses the feature after it (also inside a <see cref="WeightedLossSum"/>); the miner's tuples feed the metric losses and a
+/// <see cref="CrossBatchMemory"/> (see <see cref="TrainerOptions.Miner"/>). The loss's own parameters form a second parameter
+/// group with their own learning rate. After each epoch the validation set is scored by leave-one-out retrieval through a
+/// <c>FlatIndex</c> (<see cref="EmbeddingValidation"/>) with the model's metric, early stopping and reduce-on-plateau see its
+/// MAP@R, the best weights are kept, SWA folds in the weights, and a checkpoint may be written; <see cref="Resume"/>
+/// continues a run bit for bit. One loss value per step is the only host synchronisation of the loop.
 /// </summary>
 public sealed class EmbeddingTrainer : IDisposable
 {
@@ -33,22 +39,36 @@ public sealed class EmbeddingTrainer : IDisposable
     private readonly SharpnessAwareMinimization? _sam;
     private readonly StochasticWeightAveraging? _swa;
     private readonly LearningRateSchedule _schedule;
+    private readonly LossRouting _routing;
+    private readonly Metric _validationMetric;
     private TrainingHistory _history = new();
     private Dictionary<string, Tensor>? _bestWeights;
     private double _bestMetric = double.NegativeInfinity;
     private int _badEpochs;
 
     /// <summary>Creates the trainer and its optimiser.</summary>
-    /// <param name="model">Images in, N × d embeddings out (e.g. a backbone, a pooling layer and a head in a Sequential).</param>
-    /// <param name="loss">The loss: any <see cref="MetricLoss"/>, a <see cref="CrossBatchMemory"/>, or another module (embeddings, labels) → scalar.</param>
+    /// <param name="model">
+    /// Images in, N × d embeddings out: a <see cref="Models.RetrievalModel"/> (or another <see cref="IEmbeddingModel"/>), or any
+    /// module such as a backbone, a pooling layer and a head in a Sequential.
+    /// </param>
+    /// <param name="loss">The loss: any <see cref="MetricLoss"/>, a <see cref="WeightedLossSum"/> of them, a <see cref="CrossBatchMemory"/>, or another module (embeddings, labels) → scalar.</param>
     /// <param name="options">The configuration.</param>
-    /// <exception cref="ArgumentException">An option is out of range.</exception>
+    /// <exception cref="ArgumentException">
+    /// An option is out of range; the validation metric contradicts the model's; a cross-batch memory is combined with mixing or
+    /// SAM (both call the loss twice per step, which would enqueue the batch twice); or the memory and the options name two miners.
+    /// </exception>
     public EmbeddingTrainer(nn.Module<Tensor, Tensor> model, nn.Module<Tensor, Tensor, Tensor> loss, TrainerOptions options)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(loss);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        if (model is IEmbeddingModel embeddingModel && options.ValidationMetric is { } metric && metric != embeddingModel.Metric)
+            throw new ArgumentException($"The model compares embeddings with {embeddingModel.Metric} but ValidationMetric is {metric}; leave ValidationMetric null for models that state their metric.", nameof(options));
+        _validationMetric = (model as IEmbeddingModel)?.Metric ?? options.ValidationMetric ?? Metric.Cosine;
+        _routing = new LossRouting(loss, options.Miner);
+        if (_routing.HasMemory && (options.Mixer is not null || options.SamRho > 0))
+            throw new ArgumentException("A cross-batch memory cannot be trained with mixing or SAM: both compute the loss twice per step, which would enqueue the batch twice.", nameof(loss));
         _model = model;
         _loss = loss;
         _options = options;
@@ -80,6 +100,9 @@ public sealed class EmbeddingTrainer : IDisposable
     /// <summary>Whether early stopping ended the run.</summary>
     public bool StoppedEarly { get; private set; }
 
+    /// <summary>How validation compares embeddings: the model's <see cref="IEmbeddingModel.Metric"/>, else <see cref="TrainerOptions.ValidationMetric"/>, else cosine.</summary>
+    public Metric ValidationMetric => _validationMetric;
+
     /// <summary>The best validation MAP@R so far (−∞ before the first validation).</summary>
     public double BestMapAtR => _bestMetric;
 
@@ -95,17 +118,20 @@ public sealed class EmbeddingTrainer : IDisposable
 
     /// <summary>
     /// Trains until <see cref="TrainerOptions.Epochs"/> epochs are complete (or early stopping), then applies the stochastic
-    /// weight average with a batch-norm update, or restores the best weights.
+    /// weight average with a batch-norm update, or restores the best weights (<see cref="TrainerOptions.RestoreBestWeights"/>).
     /// </summary>
-    /// <param name="train">The training images.</param>
-    /// <param name="validation">The validation images, or null to train without validation (early stopping and plateau then do nothing).</param>
+    /// <param name="train">The training images, with labels; per-sample augmentation (of an <see cref="ImageFileSet"/>) is seeded from <see cref="TrainerOptions.Seed"/> and the epoch.</param>
+    /// <param name="validation">The validation images (read without augmentation), or null to train without validation (early stopping, plateau and best weights then do nothing).</param>
     /// <param name="cancellationToken">Stops between steps; the weights are left as they are.</param>
     /// <returns>The history.</returns>
     /// <exception cref="ArgumentException">A set has no labels, or a sampler index lies outside the training set.</exception>
-    public TrainingHistory Fit(TensorImageSet train, TensorImageSet? validation = null, CancellationToken cancellationToken = default)
+    /// <exception cref="IOException">The checkpoint's folder cannot be created or written; raised before the first step.</exception>
+    /// <exception cref="UnauthorizedAccessException">The checkpoint's folder may not be written; raised before the first step.</exception>
+    public TrainingHistory Fit(ITrainingImageSource train, ITrainingImageSource? validation = null, CancellationToken cancellationToken = default)
     {
         RequireLabels(train, nameof(train));
         if (validation is not null) RequireLabels(validation, nameof(validation));
+        if (_options.CheckpointPath is { } checkpoint) PrepareCheckpointFolder(checkpoint);
         while (CompletedEpochs < _options.Epochs && !StoppedEarly)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -115,14 +141,18 @@ public sealed class EmbeddingTrainer : IDisposable
         return _history;
     }
 
-    /// <summary>Writes a checkpoint: the file is written beside the target and then moved over it, so a crash never leaves half a checkpoint.</summary>
+    /// <summary>
+    /// Writes a checkpoint through an <see cref="AtomicFile"/> (written beside the target, then moved over it, so a crash never
+    /// leaves half a checkpoint); the folder is created when missing.
+    /// </summary>
     /// <param name="path">The checkpoint file.</param>
+    /// <exception cref="IOException">The file cannot be written.</exception>
     public void SaveCheckpoint(string path)
     {
-        ArgumentNullException.ThrowIfNull(path);
-        string temporary = path + ".tmp";
-        using (var stream = File.Create(temporary))
-        using (var writer = new BinaryWriter(stream))
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        using var file = new AtomicFile(path);
+        using (var writer = new BinaryWriter(file.Stream, System.Text.Encoding.UTF8, leaveOpen: true))
         {
             writer.Write(CheckpointMagic);
             writer.Write(CheckpointVersion);
@@ -147,7 +177,7 @@ public sealed class EmbeddingTrainer : IDisposable
             }
             writer.Write(CheckpointMagic);
         }
-        File.Move(temporary, path, overwrite: true);
+        file.Commit();
     }
 
     /// <summary>
@@ -245,14 +275,14 @@ public sealed class EmbeddingTrainer : IDisposable
         }
     }
 
-    internal static void RequireLabels(TensorImageSet set, string parameterName)
+    internal static void RequireLabels(ITrainingImageSource set, string parameterName)
     {
         ArgumentNullException.ThrowIfNull(set, parameterName);
         if (set.Labels is null)
             throw new ArgumentException("Training and validation need labelled images; this image set has no labels.", parameterName);
     }
 
-    private void RunEpoch(TensorImageSet train, TensorImageSet? validation, CancellationToken cancellationToken)
+    private void RunEpoch(ITrainingImageSource train, ITrainingImageSource? validation, CancellationToken cancellationToken)
     {
         int epoch = CompletedEpochs + 1;
         var clock = Stopwatch.StartNew();
@@ -260,15 +290,20 @@ public sealed class EmbeddingTrainer : IDisposable
         _model.train();
         _loss.train();
         double lossSum = 0;
-        int finiteSteps = 0, skipped = 0;
+        int finiteSteps = 0, skipped = 0, unreadable = 0, b = 0;
         long images = 0;
         double rate = _baseRates[0];
-        for (int b = 0; b < batches.Length; b++)
+        Device device = _parameters[0].device;
+        var unreadableCounter = new Extraction.SynchronousProgress<SkippedImage>(_ => unreadable++);
+        // The sampler's epoch numbering (completed epochs) seeds the per-sample augmentation, so a resumed run repeats it.
+        foreach (ImageBatch batch in train.ReadTrainingBatches(batches, _options.Seed, CompletedEpochs, unreadableCounter, cancellationToken))
         {
             cancellationToken.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
+            batch.Images.MoveToOtherDisposeScope(scope);
+            b++;
             rate = SetLearningRates();
-            double lossValue = Step(train, batches[b]);
+            double lossValue = Step(batch.Images.to(device), tensor(batch.Labels!).to(device));
             if (double.IsFinite(lossValue))
             {
                 lossSum += lossValue;
@@ -278,15 +313,17 @@ public sealed class EmbeddingTrainer : IDisposable
             {
                 skipped++;
                 SkippedSteps++;
-                _options.Logger?.LogWarning("Epoch {Epoch}, batch {Batch}: non-finite loss or gradient ({Loss}); step skipped.", epoch, b + 1, lossValue);
+                _options.Logger?.LogWarning("Epoch {Epoch}, batch {Batch}: non-finite loss or gradient ({Loss}); step skipped.", epoch, b, lossValue);
             }
             StepCount++;
-            images += batches[b].Length;
-            _options.Progress?.Report(new TrainingProgress(epoch, b + 1, batches.Length, lossValue, rate, images / Math.Max(clock.Elapsed.TotalSeconds, 1e-9)));
+            images += batch.Ids.Length;
+            _options.Progress?.Report(new TrainingProgress(epoch, b, batches.Length, lossValue, rate, images / Math.Max(clock.Elapsed.TotalSeconds, 1e-9)));
         }
         double trainSeconds = clock.Elapsed.TotalSeconds;
+        if (unreadable > 0)
+            _options.Logger?.LogWarning("Epoch {Epoch}: {Count} unreadable images were left out of their batches.", epoch, unreadable);
 
-        var metrics = validation is null ? null : EmbeddingValidation.Evaluate(_model, validation, _options.ValidationBatchSize);
+        var metrics = validation is null ? null : EmbeddingValidation.Evaluate(_model, validation, _options.ValidationBatchSize, _validationMetric);
         double map = metrics?.MapAtR ?? double.NaN;
         if (metrics is not null) TrackBest(map);
         _schedule.ReportEpoch(map);
@@ -302,7 +339,7 @@ public sealed class EmbeddingTrainer : IDisposable
         if (_options.CheckpointPath is { } path && (epoch % _options.CheckpointEvery == 0 || last)) SaveCheckpoint(path);
     }
 
-    private long[][] EpochBatches(TensorImageSet train)
+    private long[][] EpochBatches(ITrainingImageSource train)
     {
         if (_options.Sampler is { } sampler)
         {
@@ -339,11 +376,10 @@ public sealed class EmbeddingTrainer : IDisposable
     }
 
     // Returns the step's loss, or a non-finite value when the step was skipped.
-    private double Step(TensorImageSet train, long[] batch)
+    private double Step(Tensor images, Tensor labels)
     {
-        var (images, labels) = train.Gather(batch);
-        if (_options.BatchTransform is { } transform) images = transform(images, _generator);
-        MixedBatch? mixed = _options.Mixing?.Invoke(images, labels, _generator);
+        if (_options.BatchTransform is { } transform) images = transform.Apply(images, _generator);
+        MixedBatch? mixed = _options.Mixer?.Apply(images, labels, _generator);
         _optimizer.zero_grad();
         Tensor? loss = ComputeLoss(images, labels, mixed);
         if (loss is null) return Skip(double.NaN);
@@ -398,23 +434,36 @@ public sealed class EmbeddingTrainer : IDisposable
 
     private Tensor? ComputeLoss(Tensor images, Tensor labels, MixedBatch? mixed)
     {
-        Tensor embeddings = _model.forward(mixed?.Images ?? images);
+        Tensor input = mixed?.Images ?? images;
+        var (beforeNeck, afterNeck) = TrainingFeatures(input);
         try
         {
-            if (mixed is null) return LossOf(embeddings, labels);
-            return LossOf(embeddings, mixed.LabelsA) * mixed.Lambda + LossOf(embeddings, mixed.LabelsB) * (1 - mixed.Lambda);
+            return mixed is null
+                ? _routing.Compute(beforeNeck, afterNeck, labels)
+                : mixed.Combine(y => _routing.Compute(beforeNeck, afterNeck, y));
         }
-        catch (ArgumentException) when (!embeddings.detach().isfinite().all().item<bool>())
+        catch (ArgumentException) when (!beforeNeck.detach().isfinite().all().item<bool>() || !afterNeck.detach().isfinite().all().item<bool>())
         {
             // The losses reject non-finite embeddings; to the guard that is a non-finite step like any other.
             return null;
         }
     }
 
-    private Tensor LossOf(Tensor embeddings, Tensor labels) =>
-        _options.Miner is { } miner && _loss is MetricLoss metric
-            ? metric.forward(embeddings, labels, miner.Mine(embeddings, labels))
-            : _loss.forward(embeddings, labels);
+    // Both features of a BNNeck model; a model that does not split them gives its output as both.
+    private (Tensor BeforeNeck, Tensor AfterNeck) TrainingFeatures(Tensor images)
+    {
+        if (_model is IEmbeddingModel split)
+            return split.ForwardBoth(images);
+        Tensor embeddings = _model.forward(images);
+        return (embeddings, embeddings);
+    }
+
+    // Creates the checkpoint's folder and proves a file can be written there, so a bad path fails before the first epoch.
+    private static void PrepareCheckpointFolder(string path)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        using var probe = new AtomicFile(path);
+    }
 
     private void TrackBest(double map)
     {
@@ -422,7 +471,7 @@ public sealed class EmbeddingTrainer : IDisposable
         {
             _bestMetric = map;
             _badEpochs = 0;
-            if (_options.RestoreBestWeights && _options.EarlyStoppingPatience is not null)
+            if (_options.RestoreBestWeights && _swa is null)
             {
                 ClearBestWeights();
                 _bestWeights = _model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone().DetachFromDisposeScope());
@@ -439,13 +488,13 @@ public sealed class EmbeddingTrainer : IDisposable
         }
     }
 
-    private void Finish(TensorImageSet train)
+    private void Finish(ITrainingImageSource train)
     {
         using var scope = NewDisposeScope();
         if (_swa is { AveragedCount: > 0 })
         {
             _swa.CopyTo();
-            StochasticWeightAveraging.UpdateBatchNorm(_model, train.ReadBatches(_options.ValidationBatchSize).Select(b => b.Images));
+            StochasticWeightAveraging.UpdateBatchNormFromSource(_model, train.ReadBatches(_options.ValidationBatchSize), _parameters[0].device);
             _options.Logger?.LogInformation("Applied the weight average of {Count} epochs and recomputed batch-norm statistics.", _swa.AveragedCount);
         }
         else if (_bestWeights is not null)

@@ -1,3 +1,4 @@
+using DeepRetrieval.Torch.Data;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -64,6 +65,18 @@ public sealed class StochasticWeightAveraging : IDisposable
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(batches);
+        UpdateBatchNormCore(model, batches, batch => batch, _ => { });
+    }
+
+    /// <summary>
+    /// <see cref="UpdateBatchNorm(nn.Module{Tensor, Tensor}, IEnumerable{Tensor})"/> over a source's batches, moved to the
+    /// model's device; each batch's tensor is freed once used, so a streamed source is never held whole.
+    /// </summary>
+    internal static void UpdateBatchNormFromSource(nn.Module<Tensor, Tensor> model, IEnumerable<ImageBatch> batches, Device device) =>
+        UpdateBatchNormCore(model, batches, batch => batch.Images.to(device), batch => batch.Images.Dispose());
+
+    private static void UpdateBatchNormCore<T>(nn.Module<Tensor, Tensor> model, IEnumerable<T> batches, Func<T, Tensor> input, Action<T> release)
+    {
         var norms = model.modules().Prepend(model).Distinct().OfType<NormBase>().Where(n => n is BatchNorm1d or BatchNorm2d or BatchNorm3d && n.track_running_stats).ToArray();
         if (norms.Length == 0) return;
         bool wasTraining = model.training;
@@ -79,10 +92,11 @@ public sealed class StochasticWeightAveraging : IDisposable
         foreach (var n in norms) n.train();
         using (no_grad())
         {
-            foreach (Tensor batch in batches)
+            foreach (T batch in batches)
             {
-                using var scope = NewDisposeScope();
-                model.forward(batch);
+                using (var scope = NewDisposeScope())
+                    model.forward(input(batch));
+                release(batch);
             }
         }
         for (int i = 0; i < norms.Length; i++) norms[i].momentum = momenta[i];

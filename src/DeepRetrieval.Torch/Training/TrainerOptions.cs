@@ -1,7 +1,7 @@
+using DeepRetrieval.Torch.Augmentation;
 using DeepRetrieval.Torch.Miners;
 using DeepRetrieval.Torch.Samplers;
 using Microsoft.Extensions.Logging;
-using static TorchSharp.torch;
 
 namespace DeepRetrieval.Torch.Training;
 
@@ -65,17 +65,30 @@ public sealed record TrainerOptions
     /// <summary>First epoch (from 1) whose final weights enter the stochastic weight average; null disables SWA.</summary>
     public int? SwaStartEpoch { get; init; }
 
-    /// <summary>Batch augmentation applied to the normalised float images, drawing randomness from the trainer's generator.</summary>
-    public Func<Tensor, Generator, Tensor>? BatchTransform { get; init; }
+    /// <summary>
+    /// Batch augmentation applied to the normalised float images (<see cref="RandomResizedCrop"/>, <see cref="Compose"/>, ...),
+    /// drawing randomness from the trainer's generator, which checkpoints save.
+    /// </summary>
+    public IBatchTransform? BatchTransform { get; init; }
 
-    /// <summary>Mixup or cutmix applied after <see cref="BatchTransform"/>; the loss becomes λ·L(y_a) + (1 − λ)·L(y_b).</summary>
-    public Func<Tensor, Tensor, Generator, MixedBatch>? Mixing { get; init; }
+    /// <summary>Mixup or cutmix applied after <see cref="BatchTransform"/>; the loss becomes λ·L(y_a) + (1 − λ)·L(y_b) (<see cref="MixedBatch.Combine"/>).</summary>
+    public IBatchMixer? Mixer { get; init; }
 
-    /// <summary>A miner whose tuples feed the loss (when the loss is a <c>MetricLoss</c>).</summary>
+    /// <summary>
+    /// A miner whose tuples feed the metric losses: every <c>MetricLoss</c> that is not a classification loss (inside a
+    /// <c>WeightedLossSum</c> too) mines on the feature before the BN neck, and a <c>CrossBatchMemory</c> without its own miner
+    /// mines with it against its memory. Classification losses get no tuples.
+    /// </summary>
     public IMiner? Miner { get; init; }
 
     /// <summary>Images per forward pass when embedding the validation set.</summary>
     public int ValidationBatchSize { get; init; } = 256;
+
+    /// <summary>
+    /// How validation compares embeddings, for models that do not state it; null uses the cosine. A model that is an
+    /// <see cref="IEmbeddingModel"/> (a <c>RetrievalModel</c>) decides itself, and a different value here is rejected.
+    /// </summary>
+    public Metric? ValidationMetric { get; init; }
 
     /// <summary>Stop after this many epochs without a MAP@R improvement; null never stops early.</summary>
     public int? EarlyStoppingPatience { get; init; }
@@ -83,10 +96,16 @@ public sealed record TrainerOptions
     /// <summary>The improvement of MAP@R that counts.</summary>
     public double EarlyStoppingMinDelta { get; init; }
 
-    /// <summary>At the end of training, load the weights of the epoch with the best validation MAP@R (ignored under SWA).</summary>
+    /// <summary>
+    /// At the end of training, load the weights of the epoch with the best validation MAP@R, with or without early stopping
+    /// (nothing happens without a validation set; ignored under SWA, whose average replaces it).
+    /// </summary>
     public bool RestoreBestWeights { get; init; } = true;
 
-    /// <summary>File the checkpoint is written to (atomically, replacing the previous one); null for no checkpoints.</summary>
+    /// <summary>
+    /// File the checkpoint is written to (atomically, replacing the previous one); null for no checkpoints. A missing folder is
+    /// created, and a path that cannot be written is reported, when <c>Fit</c> starts, before any training.
+    /// </summary>
     public string? CheckpointPath { get; init; }
 
     /// <summary>Write a checkpoint every this many epochs (and after the last).</summary>
@@ -118,6 +137,24 @@ public sealed record TrainerOptions
         if (SwaStartEpoch is { } swa) ArgumentOutOfRangeException.ThrowIfNegativeOrZero(swa, nameof(SwaStartEpoch));
         if (EarlyStoppingPatience is { } patience) ArgumentOutOfRangeException.ThrowIfNegativeOrZero(patience, nameof(EarlyStoppingPatience));
         CheckRate(EarlyStoppingMinDelta, nameof(EarlyStoppingMinDelta));
+        if (ValidationMetric is { } metric && !Enum.IsDefined(metric))
+            throw new ArgumentOutOfRangeException(nameof(ValidationMetric), metric, "Unknown metric.");
+        if (CheckpointPath is not null)
+        {
+            if (string.IsNullOrWhiteSpace(CheckpointPath))
+                throw new ArgumentException("CheckpointPath is empty; give a file path or null for no checkpoints.", nameof(CheckpointPath));
+            string full;
+            try
+            {
+                full = Path.GetFullPath(CheckpointPath);
+            }
+            catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+            {
+                throw new ArgumentException($"CheckpointPath '{CheckpointPath}' is not a valid path: {e.Message}", nameof(CheckpointPath), e);
+            }
+            if (Directory.Exists(full))
+                throw new ArgumentException($"CheckpointPath '{CheckpointPath}' is a folder; give the checkpoint file's path.", nameof(CheckpointPath));
+        }
     }
 
     private static void CheckRate(double value, string name)

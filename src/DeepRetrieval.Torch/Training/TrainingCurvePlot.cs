@@ -102,8 +102,7 @@ internal static class TrainingCurvePlot
 
     private static void DrawText(SKCanvas canvas, string label, float x, float y, SKTextAlign align, SKFont font, SKPaint paint)
     {
-        paint.TextAlign = align;
-        canvas.DrawText(label, x, y, font, paint);
+        canvas.DrawText(label, x, y, align, font, paint);
     }
 
     private static void DrawVertical(SKCanvas canvas, string label, float x, float y, SKFont font, SKPaint paint)

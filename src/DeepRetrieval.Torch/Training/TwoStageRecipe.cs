@@ -26,7 +26,7 @@ public static class TwoStageRecipe
     /// <returns>Both stages' epochs.</returns>
     /// <exception cref="ArgumentException">The backbone is not part of the model, a set has no labels, or an option is out of range.</exception>
     public static TrainingHistory Run(Backbone backbone, nn.Module<Tensor, Tensor> model, MetricLoss frozenStageLoss,
-        TensorImageSet train, TensorImageSet? validation, TwoStageOptions options)
+        ITrainingImageSource train, ITrainingImageSource? validation, TwoStageOptions options)
     {
         ArgumentNullException.ThrowIfNull(backbone);
         ArgumentNullException.ThrowIfNull(model);

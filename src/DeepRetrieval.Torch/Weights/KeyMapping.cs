@@ -7,7 +7,8 @@ namespace DeepRetrieval.Torch.Weights;
 /// (repeatedly, so <c>module.model.</c> goes too), apply regex rename rules in the order added, then drop keys that start with
 /// a dropped prefix or match a dropped pattern (after renaming). Immutable: each method returns a new mapping, so presets can
 /// be extended. Presets: <see cref="Identity"/>, <see cref="DropClassifier"/> (torchvision and timm checkpoints for our
-/// backbones, whose names equal the reference implementation's), <see cref="ForFamily"/> by family name.
+/// backbones, whose names equal the reference implementation's) and <see cref="SmallCnnReference"/>; each registered
+/// backbone's pretrained weights carry their own mapping (<see cref="PretrainedConfig.Mapping"/>).
 /// </summary>
 public sealed class KeyMapping
 {
@@ -29,34 +30,21 @@ public sealed class KeyMapping
 
     /// <summary>
     /// Strips the wrappers' prefixes <c>module.</c> (DataParallel / DistributedDataParallel) and <c>model.</c> (Lightning) and drops
-    /// the classifier heads <c>fc.</c> (torchvision ResNet), <c>classifier.</c> (torchvision VGG, DenseNet, MobileNet, EfficientNet;
-    /// timm EfficientNet, MobileNet, DenseNet), <c>head.</c> and <c>head_dist.</c> (timm ViT, DeiT, Swin, ConvNeXt), <c>heads.</c>
-    /// (torchvision ViT) and <c>last_linear.</c> (Cadene's pretrainedmodels), which a backbone cut before its classifier lacks.
+    /// the classifier heads of the registered backbone families' checkpoints, which a backbone cut before its classifier lacks:
+    /// <c>fc.</c> (torchvision ResNet, ResNeXt and Wide ResNet; timm SE-ResNet and ResNeSt), <c>classifier.</c> (torchvision VGG
+    /// and MobileNet; timm EfficientNet and DenseNet) and <c>head.</c> (timm ViT and Swin). Every built-in
+    /// <see cref="PretrainedConfig"/> uses it.
     /// </summary>
     public static KeyMapping DropClassifier { get; } = Identity
         .StripPrefixes("module.", "model.")
-        .Drop("fc.", "classifier.", "head.", "head_dist.", "heads.", "last_linear.");
+        .Drop("fc.", "classifier.", "head.");
 
     /// <summary>
-    /// The preset for a backbone family (case-insensitive): <c>resnet</c>, <c>resnext</c>, <c>wide_resnet</c>, <c>vgg</c>,
-    /// <c>densenet</c>, <c>mobilenet</c>, <c>efficientnet</c>, <c>convnext</c>, <c>vit</c>, <c>deit</c>, <c>swin</c>, <c>timm</c>
-    /// and <c>torchvision</c> are <see cref="DropClassifier"/>, as their parameter names already equal the reference
-    /// implementation's; <c>small_cnn</c> additionally renames the reference training script's <c>f.</c> sequence to
-    /// <c>features.</c> and drops its <c>emb.</c> embedding layer.
+    /// The names of <c>small_cnn</c>'s reference training script (<c>fmnist_pml_anchor.py</c>, whose <c>Net</c> is this
+    /// library's <see cref="Backbones.SmallCnn"/>): its <c>f.</c> sequence is renamed <c>features.</c> and its <c>emb.</c>
+    /// embedding layer dropped, after <see cref="DropClassifier"/>'s prefixes.
     /// </summary>
-    /// <param name="family">A family name, or a registry name that starts with one (e.g. <c>resnet50</c>).</param>
-    /// <exception cref="ArgumentException">The family is not known; the message lists the known families.</exception>
-    public static KeyMapping ForFamily(string family)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(family);
-        string name = family.ToLowerInvariant();
-        if (name.StartsWith("small_cnn", StringComparison.Ordinal))
-            return DropClassifier.Rename(@"^f\.", "features.").Drop("emb.");
-        string[] families = ["resnet", "resnext", "wide_resnet", "seresnet", "resnest", "vgg", "densenet", "mobilenet", "efficientnet", "convnext", "vit", "deit", "swin", "timm", "torchvision"];
-        if (families.Any(f => name.StartsWith(f, StringComparison.Ordinal)))
-            return DropClassifier;
-        throw new ArgumentException($"No key-mapping preset for '{family}'. Known families: small_cnn, {string.Join(", ", families)}.", nameof(family));
-    }
+    public static KeyMapping SmallCnnReference { get; } = DropClassifier.Rename(@"^f\.", "features.").Drop("emb.");
 
     /// <summary>Adds leading prefixes to strip (each is stripped repeatedly while a key starts with one).</summary>
     /// <param name="prefixes">Prefixes such as <c>module.</c>.</param>

@@ -1,5 +1,3 @@
-using DeepRetrieval.Torch.Backbones;
-
 namespace DeepRetrieval.Torch.Weights;
 
 /// <summary>Where <see cref="PretrainedWeights"/> looks for weight files and how it downloads them.</summary>
@@ -16,7 +14,4 @@ public sealed class PretrainedOptions
 
     /// <summary>Receives the number of bytes downloaded so far, after every chunk.</summary>
     public IProgress<long>? Progress { get; init; }
-
-    /// <summary>Options for building the backbone in <see cref="PretrainedWeights.CreatePretrained"/>; null for the defaults.</summary>
-    public BackboneOptions? BackboneOptions { get; init; }
 }

@@ -90,15 +90,15 @@ public static class SafeTensors
         }
 
         byte[] header = BuildHeader(items, metadata);
-        AtomicFile.Write(path, stream =>
-        {
-            Span<byte> length = stackalloc byte[8];
-            System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
-            stream.Write(length);
-            stream.Write(header);
-            foreach (var (_, tensor) in items)
-                TensorBytes.Write(stream, tensor);
-        });
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        using var file = new AtomicFile(path);
+        Span<byte> length = stackalloc byte[8];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
+        file.Stream.Write(length);
+        file.Stream.Write(header);
+        foreach (var (_, tensor) in items)
+            TensorBytes.Write(file.Stream, tensor);
+        file.Commit();
     }
 
     private static byte[] BuildHeader(KeyValuePair<string, Tensor>[] items, IReadOnlyDictionary<string, string>? metadata)
@@ -174,36 +174,50 @@ public static class SafeTensors
         }
         using (document)
         {
-            if (document.RootElement.ValueKind != JsonValueKind.Object)
-                throw new InvalidDataException($"{path}: the safetensors header must be a JSON object.");
-            var seen = new HashSet<string>(StringComparer.Ordinal);
-            var entries = new List<ParsedEntry>();
-            var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
-            foreach (var property in document.RootElement.EnumerateObject())
+            try
             {
-                if (!seen.Add(property.Name))
-                    throw new InvalidDataException($"{path}: the header names '{property.Name}' twice.");
-                if (property.Name == MetadataKey)
-                {
-                    ReadMetadata(property.Value, metadata, path);
-                    continue;
-                }
-                entries.Add(ReadEntry(property, bufferLength, path));
+                return ReadHeaderObject(document, bufferLength, dataStart, path);
             }
-            entries.Sort((a, b) => a.Begin != b.Begin ? a.Begin.CompareTo(b.Begin) : a.End.CompareTo(b.End));
-            long expected = 0;
-            foreach (var entry in entries)
+            catch (InvalidOperationException e)
             {
-                if (entry.Begin != expected)
-                    throw new InvalidDataException(entry.Begin < expected
-                        ? $"{path}: tensor '{entry.Name}' overlaps the previous tensor's bytes (starts at {entry.Begin}, previous ends at {expected})."
-                        : $"{path}: there is a gap of {entry.Begin - expected} bytes before tensor '{entry.Name}'; tensors must be contiguous.");
-                expected = entry.End;
+                // Well-formed JSON can still escape a lone UTF-16 surrogate ("\udd00"), which the reader only rejects when
+                // the string is unescaped (a name, a dtype, a metadata value). Found by the fuzzer (issue 16).
+                throw new InvalidDataException($"{path}: the safetensors header holds a string that is not valid UTF-16 ({e.Message}).", e);
             }
-            if (expected != bufferLength)
-                throw new InvalidDataException($"{path}: the tensors cover {expected} bytes but the data buffer has {bufferLength}.");
-            return new ParsedHeader(entries, metadata, dataStart);
         }
+    }
+
+    private static ParsedHeader ReadHeaderObject(JsonDocument document, long bufferLength, long dataStart, string path)
+    {
+        if (document.RootElement.ValueKind != JsonValueKind.Object)
+            throw new InvalidDataException($"{path}: the safetensors header must be a JSON object.");
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var entries = new List<ParsedEntry>();
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var property in document.RootElement.EnumerateObject())
+        {
+            if (!seen.Add(property.Name))
+                throw new InvalidDataException($"{path}: the header names '{property.Name}' twice.");
+            if (property.Name == MetadataKey)
+            {
+                ReadMetadata(property.Value, metadata, path);
+                continue;
+            }
+            entries.Add(ReadEntry(property, bufferLength, path));
+        }
+        entries.Sort((a, b) => a.Begin != b.Begin ? a.Begin.CompareTo(b.Begin) : a.End.CompareTo(b.End));
+        long expected = 0;
+        foreach (var entry in entries)
+        {
+            if (entry.Begin != expected)
+                throw new InvalidDataException(entry.Begin < expected
+                    ? $"{path}: tensor '{entry.Name}' overlaps the previous tensor's bytes (starts at {entry.Begin}, previous ends at {expected})."
+                    : $"{path}: there is a gap of {entry.Begin - expected} bytes before tensor '{entry.Name}'; tensors must be contiguous.");
+            expected = entry.End;
+        }
+        if (expected != bufferLength)
+            throw new InvalidDataException($"{path}: the tensors cover {expected} bytes but the data buffer has {bufferLength}.");
+        return new ParsedHeader(entries, metadata, dataStart);
     }
 
     private static void ReadMetadata(JsonElement element, Dictionary<string, string> metadata, string path)

@@ -34,15 +34,30 @@ internal static class TensorBytes
         _ => throw new ArgumentException($"Element type {type} is not supported by the weight formats.", nameof(type)),
     };
 
-    /// <summary>The element count of a shape, or null when it overflows a long.</summary>
+    /// <summary>Most dimensions a stored tensor may have; libtorch's own kernels stop at 25, and no weight has more than 8.</summary>
+    public const int MaxRank = 32;
+
+    /// <summary>
+    /// The element count of a shape, or null when the shape is unusable: a negative size, more than <see cref="MaxRank"/>
+    /// dimensions, or sizes whose product overflows a long even when a zero-size dimension makes the count 0 (libtorch computes
+    /// strides from the non-zero sizes and fails on such a shape).
+    /// </summary>
     public static long? ElementCount(IReadOnlyList<long> shape)
     {
-        long count = 1;
+        if (shape.Count > MaxRank) return null;
+        long count = 1, nonZeroProduct = 1;
         foreach (long d in shape)
         {
             if (d < 0) return null;
-            try { count = checked(count * d); }
-            catch (OverflowException) { return null; }
+            try
+            {
+                count = checked(count * d);
+                nonZeroProduct = checked(nonZeroProduct * Math.Max(d, 1));
+            }
+            catch (OverflowException)
+            {
+                return null;
+            }
         }
         return count;
     }
@@ -51,14 +66,13 @@ internal static class TensorBytes
     public static Tensor Read(Stream stream, long[] shape, ScalarType type, string file, string tensorName)
     {
         CheckEndianness();
+        // Sized from the shape before anything is allocated: a hostile shape must not reach libtorch's allocator.
+        long? count = ElementCount(shape);
+        if (count is not long elements || elements > int.MaxValue / ElementSize(type))
+            throw new InvalidDataException($"{file}: tensor '{tensorName}' has shape [{string.Join(", ", shape)}]; tensors above 2 GiB (or with overflowing sizes) are not supported.");
+        long total = elements * ElementSize(type);
         var tensor = empty(shape, type);
-        long total = tensor.numel() * ElementSize(type);
         if (total == 0) return tensor;
-        if (total > int.MaxValue)
-        {
-            tensor.Dispose();
-            throw new InvalidDataException($"{file}: tensor '{tensorName}' has {total} bytes; tensors above 2 GiB are not supported.");
-        }
         try
         {
             stream.ReadExactly(tensor.bytes);

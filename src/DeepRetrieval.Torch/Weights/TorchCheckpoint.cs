@@ -27,8 +27,14 @@ public static class TorchCheckpoint
         ["BoolStorage"] = ScalarType.Bool,
     };
 
-    // A state dict's pickle is a few bytes per tensor; a larger one is not a state dict.
-    private const long MaxPickleLength = 1L << 30;
+    // A state dict's pickle is a few bytes per tensor (ResNet-50's is 30 KB); a larger one is not a state dict.
+    private const long MaxPickleLength = 256L << 20;
+
+    // torch.save writes "little" or "big"; anything longer is not a byte-order entry.
+    private const int MaxByteOrderLength = 16;
+
+    // Deflate cannot expand data more than about 1032 times, so a declared size beyond that is a lie about the entry.
+    private const long MaxDeflateRatio = 1032;
 
     /// <summary>Reads the state dict of a checkpoint into new contiguous CPU tensors, in the checkpoint's key order.</summary>
     /// <param name="path">A <c>.pt</c>/<c>.pth</c>/<c>.bin</c> file written by <c>torch.save</c>.</param>
@@ -100,8 +106,16 @@ public static class TorchCheckpoint
     private static void CheckByteOrder(ZipArchiveEntry? entry, string path)
     {
         if (entry is null) return;
-        using var reader = new StreamReader(entry.Open());
-        string order = reader.ReadToEnd().Trim();
+        if (entry.Length > MaxByteOrderLength)
+            throw new InvalidDataException($"{path}: the checkpoint's byteorder entry declares {entry.Length} bytes; it holds \"little\" or \"big\".");
+        // Read at most one byte more than allowed, whatever the entry declares: its data may be longer than its header says.
+        var buffer = new byte[MaxByteOrderLength + 1];
+        int read;
+        using (var stream = OpenEntry(entry, path))
+            read = stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
+        if (read > MaxByteOrderLength)
+            throw new InvalidDataException($"{path}: the checkpoint's byteorder entry holds more than {MaxByteOrderLength} bytes; it holds \"little\" or \"big\".");
+        string order = System.Text.Encoding.ASCII.GetString(buffer, 0, read).Trim();
         if (order != "little")
             throw new InvalidDataException($"{path}: the checkpoint was written on a '{order}'-endian machine; only little-endian checkpoints are supported.");
     }
@@ -110,11 +124,38 @@ public static class TorchCheckpoint
     {
         if (entry.Length > MaxPickleLength)
             throw new InvalidDataException($"{path}: {entry.FullName} has {entry.Length} bytes, too many for a state dict's pickle.");
+        CheckDeclaredLength(entry, path);
         var bytes = new byte[entry.Length];
-        using var stream = entry.Open();
+        using var stream = OpenEntry(entry, path);
         try { stream.ReadExactly(bytes); }
         catch (EndOfStreamException e) { throw new InvalidDataException($"{path}: {entry.FullName} ends early.", e); }
         return bytes;
+    }
+
+    // The sizes in a zip header are claims: bound the uncompressed one by what its compressed bytes can expand to, so that a
+    // small file cannot make the reader allocate gigabytes before the data runs out.
+    private static void CheckDeclaredLength(ZipArchiveEntry entry, string path)
+    {
+        long compressed = entry.CompressedLength;
+        bool plausible = entry.Length == compressed || (compressed > 0 && entry.Length / compressed < MaxDeflateRatio);
+        if (!plausible)
+            throw new InvalidDataException($"{path}: {entry.FullName} declares {entry.Length} bytes from {compressed} compressed bytes, which no zip compression gives.");
+    }
+
+    private static Stream OpenEntry(ZipArchiveEntry entry, string path)
+    {
+        try
+        {
+            return entry.Open();
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"{path}: {entry.FullName} cannot be read ({e.Message}).", e);
+        }
+        catch (NotSupportedException e)
+        {
+            throw new InvalidDataException($"{path}: {entry.FullName} uses a zip feature that is not supported ({e.Message}).", e);
+        }
     }
 
     private static bool IsAllowedGlobal(PickleGlobal global) => (global.Module, global.Name) switch
@@ -251,10 +292,12 @@ public static class TorchCheckpoint
             }
             var entry = archive.GetEntry($"{root}data/{storage.Key}")
                 ?? throw new InvalidDataException($"{path}: storage '{storage.Key}' is missing from the archive ({root}data/{storage.Key}).");
-            long bytes = storage.Count * TensorBytes.ElementSize(storage.Type);
-            if (entry.Length != bytes)
-                throw new InvalidDataException($"{path}: storage '{storage.Key}' has {entry.Length} bytes; {storage.Count} {storage.Type} elements need {bytes}.");
-            using var stream = entry.Open();
+            // Checked: a count of 2^62 four-byte elements must not wrap to a small byte count that matches the entry.
+            long elementSize = TensorBytes.ElementSize(storage.Type);
+            if (storage.Count > long.MaxValue / elementSize || entry.Length != storage.Count * elementSize)
+                throw new InvalidDataException($"{path}: storage '{storage.Key}' has {entry.Length} bytes, not the {storage.Count} {storage.Type} elements its reference declares.");
+            CheckDeclaredLength(entry, path);
+            using var stream = OpenEntry(entry, path);
             var tensor = TensorBytes.Read(stream, [storage.Count], storage.Type, path, $"storage {storage.Key}");
             _storages.Add(storage.Key, tensor);
             return tensor;

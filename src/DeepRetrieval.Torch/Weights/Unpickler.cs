@@ -16,6 +16,11 @@ internal sealed class Unpickler
     private readonly Func<PickleGlobal, object?[], object?> _reduce;
     private readonly Func<object?, object?> _persistentLoad;
     private readonly Func<PickleGlobal, bool> _isAllowedGlobal;
+    // A state dict's pickle keeps a handful of values on its stack and one memo entry per object; these bound what a hostile
+    // pickle of repeated DUP, MARK or MEMOIZE opcodes can make the reader hold.
+    private const int MaxStack = 1 << 20;
+    private const int MaxMemo = 1 << 22;
+
     private readonly List<object?> _stack = [];
     private readonly Stack<int> _marks = new();
     private readonly Dictionary<long, object?> _memo = [];
@@ -48,7 +53,7 @@ internal sealed class Unpickler
                 case (byte)'N': Push(null); break;
                 case 0x88: Push(true); break;
                 case 0x89: Push(false); break;
-                case (byte)'(': _marks.Push(_stack.Count); break;
+                case (byte)'(': if (_marks.Count >= MaxStack) throw Corrupt("too many MARKs"); _marks.Push(_stack.Count); break;
                 case (byte)'t': Push(PopMark().ToArray()); break;
                 case (byte)'l': Push(PopMark()); break;
                 case (byte)'d': { var items = PopMark(); var dict = new PickleDict(); SetItems(dict, items); Push(dict); break; }
@@ -134,11 +139,19 @@ internal sealed class Unpickler
 
     private string AsString(object? value) => value as string ?? throw Corrupt("STACK_GLOBAL with a name that is not a string");
 
-    private void Memo(long index) => _memo[index] = Peek();
+    private void Memo(long index)
+    {
+        if (_memo.Count >= MaxMemo && !_memo.ContainsKey(index)) throw Corrupt($"more than {MaxMemo} memo entries");
+        _memo[index] = Peek();
+    }
 
     private object? Recall(long index) => _memo.TryGetValue(index, out var value) ? value : throw Corrupt($"memo entry {index} is read before it is written");
 
-    private void Push(object? value) => _stack.Add(value);
+    private void Push(object? value)
+    {
+        if (_stack.Count >= MaxStack) throw Corrupt($"more than {MaxStack} values on the stack");
+        _stack.Add(value);
+    }
 
     private object? Peek() => _stack.Count > 0 ? _stack[^1] : throw Corrupt("the stack is empty");
 

@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 
 namespace DeepRetrieval.Torch.Weights;
 
-// Downloads into a temporary sibling and renames only a complete file whose SHA-256 starts with the expected prefix, so the
+// Downloads through an AtomicFile and commits only a complete file whose SHA-256 starts with the expected prefix, so the
 // cache never holds a partial or corrupt file even when the process dies midway.
 internal static class WeightDownloader
 {
@@ -10,41 +10,31 @@ internal static class WeightDownloader
 
     public static async Task DownloadAsync(HttpClient client, Uri url, string destination, string? sha256Prefix, IProgress<long>? progress, CancellationToken cancellationToken)
     {
-        string directory = Path.GetDirectoryName(Path.GetFullPath(destination))!;
-        Directory.CreateDirectory(directory);
-        string temporary = Path.Combine(directory, $".{Path.GetFileName(destination)}.{Guid.NewGuid():N}.part");
-        try
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(destination))!);
+        using var file = new AtomicFile(destination);
+        string actual;
+        using (var response = await Send(client, url, destination, cancellationToken).ConfigureAwait(false))
         {
-            string actual;
-            using (var response = await Send(client, url, destination, cancellationToken).ConfigureAwait(false))
+            long? expectedLength = response.Content.Headers.ContentLength;
+            await using var source = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            byte[] buffer = new byte[ChunkSize];
+            long total = 0;
+            int read;
+            while ((read = await ReadChunk(source, buffer, url, destination, cancellationToken).ConfigureAwait(false)) > 0)
             {
-                long? expectedLength = response.Content.Headers.ContentLength;
-                await using var source = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-                await using var target = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, ChunkSize, useAsync: true);
-                using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-                byte[] buffer = new byte[ChunkSize];
-                long total = 0;
-                int read;
-                while ((read = await ReadChunk(source, buffer, url, destination, cancellationToken).ConfigureAwait(false)) > 0)
-                {
-                    hash.AppendData(buffer, 0, read);
-                    await target.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
-                    total += read;
-                    progress?.Report(total);
-                }
-                if (expectedLength is long length && length != total)
-                    throw new IOException($"The download of {url} ended after {total} of {length} bytes; nothing was cached. Retry, or put the file at {destination} by hand.");
-                await target.FlushAsync(cancellationToken).ConfigureAwait(false);
-                actual = Convert.ToHexStringLower(hash.GetHashAndReset());
+                hash.AppendData(buffer, 0, read);
+                await file.Stream.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                total += read;
+                progress?.Report(total);
             }
-            if (sha256Prefix is not null && !actual.StartsWith(sha256Prefix, StringComparison.OrdinalIgnoreCase))
-                throw new InvalidDataException($"The file downloaded from {url} has SHA-256 {actual}, but {sha256Prefix} was expected (a prefix); it was not cached.");
-            File.Move(temporary, destination, overwrite: true);
+            if (expectedLength is long length && length != total)
+                throw new IOException($"The download of {url} ended after {total} of {length} bytes; nothing was cached. Retry, or put the file at {destination} by hand.");
+            actual = Convert.ToHexStringLower(hash.GetHashAndReset());
         }
-        finally
-        {
-            File.Delete(temporary);
-        }
+        if (sha256Prefix is not null && !actual.StartsWith(sha256Prefix, StringComparison.OrdinalIgnoreCase))
+            throw new InvalidDataException($"The file downloaded from {url} has SHA-256 {actual}, but {sha256Prefix} was expected (a prefix); it was not cached.");
+        file.Commit();
     }
 
     private static async Task<HttpResponseMessage> Send(HttpClient client, Uri url, string destination, CancellationToken cancellationToken)

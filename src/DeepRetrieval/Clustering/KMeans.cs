@@ -1,7 +1,8 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.Numerics.Tensors;
-using DeepRetrieval.Indexes;
+using DeepRetrieval.Distances;
+using Microsoft.Extensions.Logging;
 
 namespace DeepRetrieval.Clustering;
 
@@ -39,15 +40,13 @@ namespace DeepRetrieval.Clustering;
 /// empty cluster; <see cref="KMeansResult.Warnings"/> then says so.
 /// </para>
 /// <para>
-/// Speed. The assignment step is an exact <see cref="FlatIndex"/> search with k = 1 over the centroids, which
-/// runs at matrix-multiply speed on <see cref="KMeansOptions.MaxDegreeOfParallelism"/> threads; the update step
+/// Speed. The assignment step is an exact nearest-centroid search over the centroids stored in panels (the kernel of
+/// <c>FlatIndex</c>, with its ranking and tie rules), which runs at matrix-multiply speed on <see cref="KMeansOptions.MaxDegreeOfParallelism"/> threads; the update step
 /// is split across threads by centroid. Results are bit-identical for any thread count.
 /// </para>
 /// </remarks>
 public sealed class KMeans
 {
-    private const int AssignChunk = 1 << 16; // rows per search call: bounds the id buffer, not the parallelism
-
     /// <summary>Creates a trainer with the given options, checking them.</summary>
     /// <param name="options">The settings; <see cref="KMeansOptions.K"/> must be set.</param>
     /// <exception cref="ArgumentException">An option is out of range; the message names it.</exception>
@@ -107,9 +106,13 @@ public sealed class KMeans
             trainCount = (int)limit;
             sample = Subsample(data, dimension, trainCount, new Random(Options.Seed));
             warnings.Add($"Training on a random sample of {trainCount} of the {n} points ({Options.MaxPointsPerCentroid} per centroid); raise MaxPointsPerCentroid to use more.");
+            Options.Logger?.LogInformation("k-means with {K} centroids: training on a random sample of {Sample} of the {Count} points ({PerCentroid} per centroid).", k, trainCount, n, Options.MaxPointsPerCentroid);
         }
         if (trainCount < (long)k * Options.MinPointsPerCentroid)
+        {
             warnings.Add($"Only {trainCount} training points for {k} centroids; at least {Options.MinPointsPerCentroid} per centroid ({(long)k * Options.MinPointsPerCentroid}) are recommended.");
+            Options.Logger?.LogWarning("Clustering {Count} points to {K} centroids: please provide at least {Needed} training points ({PerCentroid} per centroid) for reliable centroids.", trainCount, k, (long)k * Options.MinPointsPerCentroid, Options.MinPointsPerCentroid);
+        }
 
         ReadOnlySpan<float> points = sample ?? data;
         fixed (float* x = points)
@@ -125,7 +128,10 @@ public sealed class KMeans
             }
             int empty = k - best.Assignment.Distinct().Count();
             if (empty > 0)
+            {
                 warnings.Add($"{empty} of the {k} clusters ended empty: the training data has fewer distinct points than clusters, so some centroids coincide.");
+                Options.Logger?.LogWarning("{Empty} of the {K} k-means clusters ended empty: the training data has fewer distinct points than clusters, so some centroids coincide.", empty, k);
+            }
             return new KMeansResult(k, dimension, Options.Metric, best.Centroids, best.Objectives, best.FinalObjective,
                 sample is null ? best.Assignment : null, trainCount, sample is not null, bestRun, best.SplitClusters, [.. warnings]);
         }
@@ -170,38 +176,31 @@ public sealed class KMeans
             throw new ArgumentException($"The assignment buffer must hold one index per point ({n}); got {assignment.Length}.", nameof(assignment));
         if (!distances.IsEmpty && distances.Length != n)
             throw new ArgumentException($"The distance buffer must be empty or hold one value per point ({n}); got {distances.Length}.", nameof(distances));
-        var index = new FlatIndex(dimension, metric);
-        index.Add(centroids);
-        return AssignCore(index, data, n, assignment, distances, new SearchOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism });
+        var matrix = new PanelMatrix(dimension);
+        int threads = maxDegreeOfParallelism == 0 ? Environment.ProcessorCount : maxDegreeOfParallelism;
+        return AssignCore(matrix, centroids, k, metric, data, n, assignment, distances, threads);
     }
 
-    // Searches in chunks with pooled buffers, so nothing is allocated per point.
-    private static double AssignCore(FlatIndex index, ReadOnlySpan<float> data, int n, Span<int> assignment, Span<float> distances, SearchOptions options)
+    // Stores the centroids in the matrix and assigns every point; the distance buffer is pooled when the caller gives none.
+    private static double AssignCore(PanelMatrix matrix, ReadOnlySpan<float> centroids, int k, Metric metric, ReadOnlySpan<float> data, int n,
+        Span<int> assignment, Span<float> distances, int threads)
     {
-        int d = index.Dimension, chunk = Math.Min(n, AssignChunk);
-        long[] ids = ArrayPool<long>.Shared.Rent(Math.Max(1, chunk));
-        float[] scratch = ArrayPool<float>.Shared.Rent(Math.Max(1, chunk));
-        double objective = 0;
+        int d = matrix.Dimension;
+        matrix.EnsureCapacity(k);
+        for (int c = 0; c < k; c++) matrix.WriteRow(c, centroids.Slice(c * d, d));
+        float[]? scratch = distances.IsEmpty ? ArrayPool<float>.Shared.Rent(Math.Max(1, n)) : null;
         try
         {
-            for (int first = 0; first < n; first += chunk)
-            {
-                int rows = Math.Min(chunk, n - first);
-                Span<float> dist = distances.IsEmpty ? scratch.AsSpan(0, rows) : distances.Slice(first, rows);
-                index.Search(data.Slice(first * d, rows * d), 1, ids.AsSpan(0, rows), dist, options);
-                for (int i = 0; i < rows; i++)
-                {
-                    assignment[first + i] = (int)ids[i];
-                    objective += dist[i];
-                }
-            }
+            Span<float> values = scratch is null ? distances : scratch.AsSpan(0, n);
+            matrix.Nearest(data, k, metric == Metric.InnerProduct, assignment, values, threads);
+            double objective = 0;
+            for (int i = 0; i < n; i++) objective += values[i];
+            return objective;
         }
         finally
         {
-            ArrayPool<long>.Shared.Return(ids);
-            ArrayPool<float>.Shared.Return(scratch);
+            if (scratch is not null) ArrayPool<float>.Shared.Return(scratch);
         }
-        return objective;
     }
 
     private static float[] Subsample(ReadOnlySpan<float> data, int d, int count, Random random)
@@ -218,12 +217,7 @@ public sealed class KMeans
         if (dimension <= 0) throw new ArgumentOutOfRangeException(nameof(dimension), dimension, $"The dimension must be positive; got {dimension}.");
         if (values.Length % dimension != 0)
             throw new ArgumentException($"The {what} must be whole rows of dimension {dimension}, but {values.Length} values is not a multiple of {dimension}. Check the dimension.", parameterName);
-        if (!FiniteValues.All(values))
-        {
-            int bad = 0;
-            while (float.IsFinite(values[bad])) bad++;
-            throw new ArgumentException($"The {what} must be finite, but row {bad / dimension}, component {bad % dimension} is {values[bad]} (NaN or infinity).", parameterName);
-        }
+        VectorValidation.CheckValues(values, dimension, parameterName, what);
         return values.Length / dimension;
     }
 
@@ -254,6 +248,7 @@ public sealed class KMeans
         private readonly int[] _previous = new int[n];
         private readonly int[] _counts = new int[owner.Options.K];
         private readonly double[] _sums = new double[(long)owner.Options.K * d];
+        private readonly PanelMatrix _matrix = new(d);
 
         private ReadOnlySpan<float> Points => new(x, n * d);
 
@@ -261,7 +256,6 @@ public sealed class KMeans
         {
             int k = _options.K;
             Metric metric = _options.Metric;
-            var search = new SearchOptions { MaxDegreeOfParallelism = _threads };
             // Faiss's seed schedule: a large prime step keeps the runs' streams apart.
             var random = new Random(unchecked(_options.Seed + 15486557 * (run + 1)));
             var centroids = new float[(long)k * d];
@@ -277,7 +271,7 @@ public sealed class KMeans
             for (int iteration = 0; iteration < _options.Iterations; iteration++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                double objective = AssignAll(centroids, assignment, metric, search);
+                double objective = AssignAll(centroids, assignment, metric);
                 objectives.Add(objective);
                 if (lastSplits == 0 && assignment.AsSpan().SequenceEqual(_previous))
                 {
@@ -294,7 +288,7 @@ public sealed class KMeans
                 assignment.CopyTo(_previous, 0);
                 progress?.Report(new KMeansProgress(run, iteration, objective, stopwatch.Elapsed, splits));
             }
-            double final = assignmentIsCurrent ? objectives[^1] : AssignAll(centroids, assignment, metric, search);
+            double final = assignmentIsCurrent ? objectives[^1] : AssignAll(centroids, assignment, metric);
             return new Run(centroids, [.. objectives], final, assignment, totalSplits);
         }
 
@@ -311,11 +305,7 @@ public sealed class KMeans
             fixed (float* s = sample) KMeansSeeding.PlusPlus(s, (int)limit, d, k, random, centroids, _threads);
         }
 
-        private double AssignAll(float[] centroids, int[] assignment, Metric metric, SearchOptions search)
-        {
-            var index = new FlatIndex(d, metric);
-            index.Add(centroids);
-            return AssignCore(index, Points, n, assignment, _distances, search);
-        }
+        private double AssignAll(float[] centroids, int[] assignment, Metric metric) =>
+            AssignCore(_matrix, centroids, _options.K, metric, Points, n, assignment, _distances, _threads);
     }
 }

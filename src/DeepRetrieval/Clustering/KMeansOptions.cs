@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+
 namespace DeepRetrieval.Clustering;
 
 /// <summary>
@@ -59,4 +61,11 @@ public sealed record KMeansOptions
     /// starts from them, so <see cref="Redo"/> runs coincide.
     /// </summary>
     public float[]? InitialCentroids { get; init; }
+
+    /// <summary>
+    /// Receives what <see cref="KMeansResult.Warnings"/> collects, where Faiss prints it: fewer than
+    /// <see cref="MinPointsPerCentroid"/> points per centroid and clusters left empty as warnings, sub-sampling as
+    /// information. Null for none.
+    /// </summary>
+    public ILogger? Logger { get; init; }
 }

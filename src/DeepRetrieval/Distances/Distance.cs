@@ -107,6 +107,7 @@ public static class Distance
         Metric.L2 => SquaredL2(x, y),
         Metric.InnerProduct => InnerProduct(x, y),
         Metric.Cosine => Cosine(x, y),
+        Metric.Hamming => throw new ArgumentException("Metric.Hamming compares binary codes, not float vectors; use Distance.Hamming on packed codes.", nameof(metric)),
         _ => throw new ArgumentOutOfRangeException(nameof(metric), metric, "Unknown metric."),
     };
 

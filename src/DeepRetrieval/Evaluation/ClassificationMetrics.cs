@@ -112,8 +112,8 @@ public static class ClassificationMetrics
     private static double Auc<T>(ReadOnlySpan<T> scores, ReadOnlySpan<bool> labels)
         where T : IFloatingPointIeee754<T>
     {
-        EvaluationGuard.NotEmpty(scores.Length, nameof(scores));
-        EvaluationGuard.SameLength(labels.Length, scores.Length, nameof(labels), nameof(scores));
+        ShapeGuard.NotEmpty(scores.Length, nameof(scores));
+        ShapeGuard.SameLength(labels.Length, scores.Length, nameof(labels), nameof(scores));
         int n = scores.Length;
         long positives = labels.Count(true);
         long negatives = n - positives;

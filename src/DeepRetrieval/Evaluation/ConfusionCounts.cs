@@ -51,8 +51,8 @@ public readonly record struct ConfusionCounts
     /// <exception cref="ArgumentException">The spans are empty or differ in length.</exception>
     public static ConfusionCounts FromPredictions(ReadOnlySpan<bool> predicted, ReadOnlySpan<bool> actual)
     {
-        EvaluationGuard.NotEmpty(predicted.Length, nameof(predicted));
-        EvaluationGuard.SameLength(actual.Length, predicted.Length, nameof(actual), nameof(predicted));
+        ShapeGuard.NotEmpty(predicted.Length, nameof(predicted));
+        ShapeGuard.SameLength(actual.Length, predicted.Length, nameof(actual), nameof(predicted));
         long tp = 0, fp = 0, tn = 0, fn = 0;
         for (int i = 0; i < predicted.Length; i++)
         {
@@ -98,8 +98,8 @@ public readonly record struct ConfusionCounts
     private static ConfusionCounts Threshold<T>(ReadOnlySpan<T> scores, ReadOnlySpan<bool> actual, T threshold)
         where T : IFloatingPointIeee754<T>
     {
-        EvaluationGuard.NotEmpty(scores.Length, nameof(scores));
-        EvaluationGuard.SameLength(actual.Length, scores.Length, nameof(actual), nameof(scores));
+        ShapeGuard.NotEmpty(scores.Length, nameof(scores));
+        ShapeGuard.SameLength(actual.Length, scores.Length, nameof(actual), nameof(scores));
         if (T.IsNaN(threshold))
             throw new ArgumentException("threshold is NaN.", nameof(threshold));
         long tp = 0, fp = 0, tn = 0, fn = 0;

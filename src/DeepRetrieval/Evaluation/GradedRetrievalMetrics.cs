@@ -36,7 +36,7 @@ public static class GradedRetrievalMetrics
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="k"/> is not positive.</exception>
     public static double DcgAtK(ReadOnlySpan<double> rankedRelevance, int k)
     {
-        EvaluationGuard.NotEmpty(rankedRelevance.Length, nameof(rankedRelevance));
+        ShapeGuard.NotEmpty(rankedRelevance.Length, nameof(rankedRelevance));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(k);
         CheckGrades(rankedRelevance, nameof(rankedRelevance));
         return Dcg(rankedRelevance, k);
@@ -64,7 +64,7 @@ public static class GradedRetrievalMetrics
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="k"/> is not positive.</exception>
     public static double NdcgAtK(ReadOnlySpan<double> rankedRelevance, ReadOnlySpan<double> idealRelevance, int k)
     {
-        EvaluationGuard.NotEmpty(rankedRelevance.Length, nameof(rankedRelevance));
+        ShapeGuard.NotEmpty(rankedRelevance.Length, nameof(rankedRelevance));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(k);
         CheckGrades(rankedRelevance, nameof(rankedRelevance));
         CheckGrades(idealRelevance, nameof(idealRelevance));
@@ -103,13 +103,13 @@ public static class GradedRetrievalMetrics
     /// <exception cref="ArgumentOutOfRangeException">A row length is not positive or k is out of range.</exception>
     public static double MeanNdcgAtK(ReadOnlySpan<double> rankedRelevance, int listLength, ReadOnlySpan<double> idealRelevance, int idealLength, int k)
     {
-        int queries = EvaluationGuard.RowCount(rankedRelevance.Length, listLength, nameof(rankedRelevance), nameof(listLength));
-        int idealRows = EvaluationGuard.RowCount(idealRelevance.Length, idealLength, nameof(idealRelevance), nameof(idealLength));
+        int queries = ShapeGuard.RowCount(rankedRelevance.Length, listLength, nameof(rankedRelevance), nameof(listLength));
+        int idealRows = ShapeGuard.RowCount(idealRelevance.Length, idealLength, nameof(idealRelevance), nameof(idealLength));
         if (idealRows != queries)
             throw new ArgumentException(
                 $"rankedRelevance holds {queries} query rows but idealRelevance holds {idealRows}; they must describe the same queries.",
                 nameof(idealRelevance));
-        EvaluationGuard.CutOff(k, listLength, nameof(k), nameof(listLength));
+        ShapeGuard.CutOff(k, listLength, nameof(k), nameof(listLength));
         CheckGrades(rankedRelevance, nameof(rankedRelevance));
         CheckGrades(idealRelevance, nameof(idealRelevance));
 

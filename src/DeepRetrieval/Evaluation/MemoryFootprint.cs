@@ -32,7 +32,7 @@ public readonly record struct MemoryFootprint
     /// </summary>
     public double BytesPerVector => VectorCount == 0 ? double.NaN : Bytes / (double)VectorCount;
 
-    /// <summary>Reads an index's <see cref="IVectorIndex.MemoryUsageBytes"/> and <see cref="IVectorIndex.Count"/>.</summary>
+    /// <summary>Reads an index's <see cref="IIndex.MemoryUsageBytes"/> and <see cref="IIndex.Count"/>.</summary>
     /// <param name="index">The index to measure.</param>
     /// <returns>The index's footprint.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="index"/> is null.</exception>

@@ -65,7 +65,7 @@ public static class NeighborRecall
     /// <c>recall = (1/Q) Σ_q |found_q[0..k) ∩ truth_q[0..k)| / k</c>.
     /// </summary>
     /// <remarks>Same set semantics, −1 handling and tie rule as the span overloads.</remarks>
-    /// <param name="result">The search result; its <see cref="SearchResult.K"/> is the found row length.</param>
+    /// <param name="result">The search result; its <see cref="SearchResult{TDistance}.K"/> is the found row length.</param>
     /// <param name="groundTruthIds">queryCount × <paramref name="groundTruthK"/> exact neighbour ids, closest first.</param>
     /// <param name="groundTruthK">Row length of <paramref name="groundTruthIds"/>.</param>
     /// <param name="k">Cut-off, 1 ≤ k ≤ min(result.K, groundTruthK).</param>
@@ -84,7 +84,7 @@ public static class NeighborRecall
     /// <c>recall = (1/Q) Σ_q |found_q[0..k) ∩ truth_q[0..k)| / k</c>.
     /// </summary>
     /// <remarks>Same set semantics, −1 handling and tie rule as the span overloads.</remarks>
-    /// <param name="result">The search result; its <see cref="SearchResult.K"/> is the found row length.</param>
+    /// <param name="result">The search result; its <see cref="SearchResult{TDistance}.K"/> is the found row length.</param>
     /// <param name="groundTruthIds">queryCount × <paramref name="groundTruthK"/> exact neighbour ids, closest first.</param>
     /// <param name="groundTruthK">Row length of <paramref name="groundTruthIds"/>.</param>
     /// <param name="k">Cut-off, 1 ≤ k ≤ min(result.K, groundTruthK).</param>
@@ -134,7 +134,7 @@ public static class NeighborRecall
         where TTruth : IBinaryInteger<TTruth>
     {
         int queries = QueryCount(foundIds, foundK, groundTruthIds, groundTruthK);
-        EvaluationGuard.CutOff(k, Math.Min(foundK, groundTruthK), nameof(k), "min(foundK, groundTruthK)");
+        ShapeGuard.CutOff(k, Math.Min(foundK, groundTruthK), nameof(k), "min(foundK, groundTruthK)");
 
         int needed = 2 * k;
         long[]? rented = null;
@@ -173,7 +173,7 @@ public static class NeighborRecall
         where TTruth : IBinaryInteger<TTruth>
     {
         int queries = QueryCount(foundIds, foundK, groundTruthIds, groundTruthK);
-        EvaluationGuard.CutOff(k, foundK, nameof(k), nameof(foundK));
+        ShapeGuard.CutOff(k, foundK, nameof(k), nameof(foundK));
         long hits = 0;
         for (int q = 0; q < queries; q++)
         {
@@ -189,8 +189,8 @@ public static class NeighborRecall
 
     private static int QueryCount<TTruth>(ReadOnlySpan<long> foundIds, int foundK, ReadOnlySpan<TTruth> groundTruthIds, int groundTruthK)
     {
-        int foundRows = EvaluationGuard.RowCount(foundIds.Length, foundK, nameof(foundIds), nameof(foundK));
-        int truthRows = EvaluationGuard.RowCount(groundTruthIds.Length, groundTruthK, nameof(groundTruthIds), nameof(groundTruthK));
+        int foundRows = ShapeGuard.RowCount(foundIds.Length, foundK, nameof(foundIds), nameof(foundK));
+        int truthRows = ShapeGuard.RowCount(groundTruthIds.Length, groundTruthK, nameof(groundTruthIds), nameof(groundTruthK));
         if (foundRows != truthRows)
             throw new ArgumentException(
                 $"foundIds holds {foundRows} query rows but groundTruthIds holds {truthRows}; they must describe the same queries.",

@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Collections.ObjectModel;
+using System.Diagnostics;
 using DeepRetrieval.Indexes;
+using DeepRetrieval.Reranking;
 
 namespace DeepRetrieval.Evaluation;
 
@@ -163,8 +165,8 @@ public static class RetrievalEvaluator
     public static int[] CountRelevant<TLabel>(ReadOnlySpan<TLabel> queryLabels, ReadOnlySpan<TLabel> referenceLabels, bool queriesAreReferences)
         where TLabel : notnull
     {
-        EvaluationGuard.NotEmpty(queryLabels.Length, nameof(queryLabels));
-        EvaluationGuard.NotEmpty(referenceLabels.Length, nameof(referenceLabels));
+        ShapeGuard.NotEmpty(queryLabels.Length, nameof(queryLabels));
+        ShapeGuard.NotEmpty(referenceLabels.Length, nameof(referenceLabels));
         var counts = new Dictionary<TLabel, int>();
         foreach (TLabel label in referenceLabels)
             counts[label] = counts.GetValueOrDefault(label) + 1;
@@ -208,8 +210,8 @@ public static class RetrievalEvaluator
     {
         if (rowLength < 2)
             throw new ArgumentOutOfRangeException(nameof(rowLength), rowLength, "rowLength must be at least 2: one self-match plus at least one neighbour.");
-        int queries = EvaluationGuard.RowCount(neighborIds.Length, rowLength, nameof(neighborIds), nameof(rowLength));
-        EvaluationGuard.OnePerQuery(queryIds.Length, queries, nameof(queryIds));
+        int queries = ShapeGuard.RowCount(neighborIds.Length, rowLength, nameof(neighborIds), nameof(rowLength));
+        ShapeGuard.OnePerQuery(queryIds.Length, queries, nameof(queryIds));
         int width = rowLength - 1;
         long[] result = new long[queries * width];
         for (int q = 0; q < queries; q++)
@@ -231,16 +233,76 @@ public static class RetrievalEvaluator
         return result;
     }
 
+    /// <summary>
+    /// Evaluates ranked lists (an index search or a re-ranker's output) whose ids are positions in
+    /// <paramref name="referenceLabels"/>; see the id overload of <c>Evaluate</c> for the rules.
+    /// </summary>
+    /// <typeparam name="TLabel">Label type, compared with <see cref="EqualityComparer{T}.Default"/>.</typeparam>
+    /// <param name="queryLabels">The label of each query.</param>
+    /// <param name="lists">One list per query, the query itself already excluded; its width is k.</param>
+    /// <param name="referenceLabels">The label of each reference, indexed by id.</param>
+    /// <param name="relevantCounts">For each query, R: the number of references sharing its label, itself excluded.</param>
+    /// <param name="recallKs">The cut-offs at which to report Recall@K, each in 1..k and distinct; may be empty.</param>
+    /// <returns>The metrics.</returns>
+    public static LabelRetrievalReport Evaluate<TLabel>(
+        ReadOnlySpan<TLabel> queryLabels,
+        RankedLists lists,
+        ReadOnlySpan<TLabel> referenceLabels,
+        ReadOnlySpan<int> relevantCounts,
+        ReadOnlySpan<int> recallKs)
+    {
+        ArgumentNullException.ThrowIfNull(lists);
+        return Evaluate(queryLabels, lists.Ids, lists.Width, referenceLabels, relevantCounts, recallKs);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="reranker"/> on <paramref name="state"/> and evaluates the lists before and after it. For a
+    /// set querying itself pass the query ids: each query's own id is then dropped from both lists before scoring
+    /// (so search and re-rank one entry deeper than the depth to score).
+    /// </summary>
+    /// <typeparam name="TLabel">Label type, compared with <see cref="EqualityComparer{T}.Default"/>.</typeparam>
+    /// <param name="reranker">The re-ranker (or pipeline) to measure.</param>
+    /// <param name="state">Queries, database and initial lists; database ids must be positions in <paramref name="referenceLabels"/>.</param>
+    /// <param name="queryLabels">The label of each query.</param>
+    /// <param name="referenceLabels">The label of each database item, indexed by id.</param>
+    /// <param name="relevantCounts">For each query, R: the number of references sharing its label, itself excluded.</param>
+    /// <param name="recallKs">The cut-offs at which to report Recall@K; may be empty.</param>
+    /// <param name="selfIds">The database id of each query when the set queries itself; empty otherwise.</param>
+    /// <param name="progress">Receives the re-ranker's progress reports; may be null.</param>
+    /// <param name="cancellationToken">Cancels the re-ranking.</param>
+    /// <returns>Metrics before and after, the re-ranked state and the re-ranker's time.</returns>
+    public static RerankingReport EvaluateReranking<TLabel>(
+        IReranker reranker,
+        RerankingState state,
+        ReadOnlySpan<TLabel> queryLabels,
+        ReadOnlySpan<TLabel> referenceLabels,
+        ReadOnlySpan<int> relevantCounts,
+        ReadOnlySpan<int> recallKs,
+        ReadOnlySpan<long> selfIds = default,
+        IProgress<RerankingProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(reranker);
+        ArgumentNullException.ThrowIfNull(state);
+        RankedLists initial = selfIds.IsEmpty ? state.Lists : state.Lists.WithoutSelfMatches(selfIds);
+        LabelRetrievalReport before = Evaluate(queryLabels, initial, referenceLabels, relevantCounts, recallKs);
+        long started = Stopwatch.GetTimestamp();
+        RerankingState reranked = reranker.Rerank(state, progress, cancellationToken);
+        TimeSpan elapsed = Stopwatch.GetElapsedTime(started);
+        RankedLists after = selfIds.IsEmpty ? reranked.Lists : reranked.Lists.WithoutSelfMatches(selfIds);
+        return new RerankingReport(before, Evaluate(queryLabels, after, referenceLabels, relevantCounts, recallKs), reranked, elapsed);
+    }
+
     private static int CheckShapes(int queryCount, int neighborLength, string neighborName, int k, int countsLength)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(k);
-        EvaluationGuard.NotEmpty(queryCount, "queryLabels");
+        ShapeGuard.NotEmpty(queryCount, "queryLabels");
         long expected = (long)queryCount * k;
         if (neighborLength != expected)
             throw new ArgumentException(
                 $"{neighborName} holds {neighborLength} values but queryLabels.Length × k = {queryCount} × {k} = {expected}.",
                 neighborName);
-        EvaluationGuard.OnePerQuery(countsLength, queryCount, "relevantCounts");
+        ShapeGuard.OnePerQuery(countsLength, queryCount, "relevantCounts");
         return queryCount;
     }
 

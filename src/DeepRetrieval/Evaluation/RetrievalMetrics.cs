@@ -41,8 +41,8 @@ public static class RetrievalMetrics
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="listLength"/> is not positive or k is out of range.</exception>
     public static double RecallAtK(ReadOnlySpan<bool> relevance, int listLength, int k)
     {
-        int queries = EvaluationGuard.RowCount(relevance.Length, listLength, nameof(relevance), nameof(listLength));
-        EvaluationGuard.CutOff(k, listLength, nameof(k), nameof(listLength));
+        int queries = ShapeGuard.RowCount(relevance.Length, listLength, nameof(relevance), nameof(listLength));
+        ShapeGuard.CutOff(k, listLength, nameof(k), nameof(listLength));
         int hits = 0;
         for (int q = 0; q < queries; q++)
         {
@@ -69,8 +69,8 @@ public static class RetrievalMetrics
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="listLength"/> is not positive or k is out of range.</exception>
     public static double PrecisionAtK(ReadOnlySpan<bool> relevance, int listLength, int k)
     {
-        int queries = EvaluationGuard.RowCount(relevance.Length, listLength, nameof(relevance), nameof(listLength));
-        EvaluationGuard.CutOff(k, listLength, nameof(k), nameof(listLength));
+        int queries = ShapeGuard.RowCount(relevance.Length, listLength, nameof(relevance), nameof(listLength));
+        ShapeGuard.CutOff(k, listLength, nameof(k), nameof(listLength));
         long relevant = 0;
         for (int q = 0; q < queries; q++)
             relevant += relevance.Slice(q * listLength, k).Count(true);
@@ -94,7 +94,7 @@ public static class RetrievalMetrics
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="totalRelevant"/> is not positive.</exception>
     public static double AveragePrecision(ReadOnlySpan<bool> rankedRelevance, int totalRelevant)
     {
-        EvaluationGuard.NotEmpty(rankedRelevance.Length, nameof(rankedRelevance));
+        ShapeGuard.NotEmpty(rankedRelevance.Length, nameof(rankedRelevance));
         if (totalRelevant <= 0)
             throw new ArgumentOutOfRangeException(nameof(totalRelevant), totalRelevant, "totalRelevant must be positive; average precision is undefined for a query with nothing relevant.");
         int flagged = rankedRelevance.Count(true);
@@ -213,8 +213,8 @@ public static class RetrievalMetrics
     // The mean of a per-row metric over the queries with at least one relevant item (NaN when there are none).
     private static double MeanOverQueries(ReadOnlySpan<bool> relevance, int listLength, ReadOnlySpan<int> relevantCounts, string countsName, RowMetric metric)
     {
-        int queries = EvaluationGuard.RowCount(relevance.Length, listLength, nameof(relevance), nameof(listLength));
-        EvaluationGuard.OnePerQuery(relevantCounts.Length, queries, countsName);
+        int queries = ShapeGuard.RowCount(relevance.Length, listLength, nameof(relevance), nameof(listLength));
+        ShapeGuard.OnePerQuery(relevantCounts.Length, queries, countsName);
         double sum = 0;
         int evaluated = 0;
         for (int q = 0; q < queries; q++)
@@ -274,8 +274,8 @@ public static class RetrievalMetrics
     private static double AveragePrecisionFromScores<T>(ReadOnlySpan<T> scores, ReadOnlySpan<bool> relevant)
         where T : IFloatingPointIeee754<T>
     {
-        EvaluationGuard.NotEmpty(scores.Length, nameof(scores));
-        EvaluationGuard.SameLength(relevant.Length, scores.Length, nameof(relevant), nameof(scores));
+        ShapeGuard.NotEmpty(scores.Length, nameof(scores));
+        ShapeGuard.SameLength(relevant.Length, scores.Length, nameof(relevant), nameof(scores));
         int n = scores.Length;
         int totalRelevant = relevant.Count(true);
         if (totalRelevant == 0)

@@ -1,11 +1,12 @@
 using System.Buffers;
+using DeepRetrieval.Indexes.Binary;
 using DeepRetrieval.Transforms;
 
 namespace DeepRetrieval.Hashing;
 
 /// <summary>
 /// Turns vectors into ITQ binary codes: an <see cref="ItqTransform"/> followed by sign packing (bit j set when output j
-/// is positive; bit j is bit j % 8 of byte j / 8), ready for <see cref="Indexes.BinaryFlatIndex.AddCodes"/>.
+/// is positive; bit j is bit j % 8 of byte j / 8), ready for a binary index (<c>BinaryFlatIndex</c>).
 /// </summary>
 public sealed class ItqEncoder
 {

@@ -156,12 +156,5 @@ public sealed class RandomHyperplaneLsh
             projections[b] = TensorPrimitives.Dot(vector, _directions.AsSpan(b * Dimension, Dimension));
     }
 
-    private int CheckRows(ReadOnlySpan<float> vectors, string parameterName)
-    {
-        if (vectors.Length % Dimension != 0)
-            throw new ArgumentException($"Expected whole rows of dimension {Dimension}, but got {vectors.Length} values. Check the vectors' dimension.", parameterName);
-        if (!FiniteValues.All(vectors))
-            throw new ArgumentException("Vectors must be finite (no NaN or infinity).", parameterName);
-        return vectors.Length / Dimension;
-    }
+    private int CheckRows(ReadOnlySpan<float> vectors, string parameterName) => VectorValidation.CheckRows(vectors, Dimension, parameterName);
 }

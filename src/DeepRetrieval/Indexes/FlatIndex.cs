@@ -18,31 +18,33 @@ namespace DeepRetrieval.Indexes;
 /// <remarks>
 /// Equal distances are ordered by ascending id, so duplicate vectors come back in id order. Searching an empty
 /// index returns only missing neighbours (id −1, distance NaN). Removing moves the last vector into the hole.
-/// For <see cref="Metric.Cosine"/> vectors are stored normalised. Searches may run concurrently with each
-/// other; adds and removes must not overlap anything else.
+/// For <see cref="Metric.Cosine"/> vectors are stored normalised. Thread safety: searches, range searches, <c>Contains</c>, <c>Reconstruct</c>, <c>GetIds</c> and saves
+/// may run concurrently with each other; adds and removes must not overlap anything else
+/// (saves included; the table is in docs/indexes.md, and a stress test per kind holds it).
 /// </remarks>
 public sealed class FlatIndex : VectorIndex
 {
     /// <summary>The kind name used by the factory and the index file.</summary>
-    public const string KindName = "Flat";
+    public const string KindName = IndexKinds.Flat;
 
     private const int Width = PanelKernel.Width;
     private const int GroupRows = PanelKernel.GroupRows;
     private const int MaxQueryBlock = 64 * GroupRows; // queries that share one pass over the stored vectors
-    private const int TilePanels = 8;                 // panels per tile: 256 vectors, kept in L2 across a query block
-    private const int TileRows = TilePanels * Width;
+    private const int TileRows = PanelMatrix.TileRows;
 
-    // Panels live on the pinned object heap, starting at a 64-byte boundary (_panelStart floats into the array):
-    // every 512-bit load of a panel row then touches one cache line instead of two.
-    private float[] _panels = [];
-    private int _panelStart;
-    private float[] _norms = [];
+    private readonly PanelMatrix _matrix;
     private readonly RowIds _rows = new();
+
+    internal static readonly IndexKindDescriptor Registration = new(KindName, ReadPayload)
+    {
+        Create = c => c.Token == KindName ? new FlatIndex(c.Dimension, c.FloatMetric) : null,
+        FactorySyntax = KindName,
+    };
 
     /// <summary>Creates an empty exact index.</summary>
     /// <param name="dimension">Components per vector.</param>
     /// <param name="metric">How vectors are compared.</param>
-    public FlatIndex(int dimension, Metric metric = Metric.L2) : base(dimension, metric) { }
+    public FlatIndex(int dimension, Metric metric = Metric.L2) : base(dimension, metric) => _matrix = new PanelMatrix(dimension);
 
     /// <inheritdoc />
     public override long Count => _rows.Count;
@@ -51,23 +53,19 @@ public sealed class FlatIndex : VectorIndex
     public override string Kind => KindName;
 
     /// <inheritdoc />
-    public override long MemoryUsageBytes =>
-        (long)_panels.Length * sizeof(float) + (long)_norms.Length * sizeof(float) + _rows.MemoryUsageBytes;
+    public override long MemoryUsageBytes => _matrix.MemoryUsageBytes + _rows.MemoryUsageBytes;
 
-    /// <summary>True when <paramref name="id"/> is stored.</summary>
-    /// <param name="id">The id.</param>
-    public bool Contains(long id) => _rows.Contains(id);
+    /// <summary>Exact: the stored vector (unit length for <see cref="Metric.Cosine"/>).</summary>
+    public override ReconstructionKind Reconstruction => ReconstructionKind.Exact;
 
-    /// <summary>Copies the stored vector of <paramref name="id"/> (unit length for <see cref="Metric.Cosine"/>), as Faiss's <c>reconstruct</c>.</summary>
-    /// <param name="id">A stored id.</param>
-    /// <param name="destination">Receives <see cref="VectorIndex.Dimension"/> values.</param>
-    /// <exception cref="KeyNotFoundException">The id is not stored.</exception>
-    public void Reconstruct(long id, Span<float> destination)
-    {
-        CheckDestination(destination);
-        int row = _rows.RowOf(id);
-        ReadRow(row, destination);
-    }
+    /// <inheritdoc />
+    public override bool Contains(long id) => _rows.Contains(id);
+
+    /// <inheritdoc />
+    public override long[] GetIds() => _rows.Snapshot();
+
+    /// <inheritdoc />
+    protected override void ReconstructCore(long id, Span<float> destination) => _matrix.ReadRow(_rows.RowOf(id), destination);
 
     /// <inheritdoc />
     protected override void AddCore(ReadOnlySpan<float> vectors, ReadOnlySpan<long> ids, int rows) =>
@@ -79,9 +77,8 @@ public sealed class FlatIndex : VectorIndex
     {
         _rows.CheckNew(ids, nameof(ids));
         long newCount = (long)_rows.Count + rows;
-        long panelCount = (newCount + Width - 1) / Width;
-        if (panelCount > MaxPanels)
-            throw new InvalidOperationException($"A flat index of dimension {Dimension} holds at most {MaxPanels * Width} vectors.");
+        if (newCount > _matrix.MaxRows)
+            throw new InvalidOperationException($"A flat index of dimension {Dimension} holds at most {_matrix.MaxRows} vectors.");
 
         float[] scratch = ArrayPool<float>.Shared.Rent(Dimension);
         try
@@ -101,7 +98,7 @@ public sealed class FlatIndex : VectorIndex
             {
                 vectors.Slice(r * Dimension, Dimension).CopyTo(row);
                 if (normalize) NormalizeForCosine(row, nameof(vectors));
-                WriteRow(_rows.Append(ids[r]), row);
+                _matrix.WriteRow(_rows.Append(ids[r]), row);
             }
         }
         finally
@@ -124,11 +121,11 @@ public sealed class FlatIndex : VectorIndex
                 if (!_rows.Remove(id, out int row, out int last)) continue; // listed twice
                 if (row != last)
                 {
-                    ReadRow(last, moved);
-                    WriteRow(row, moved);
+                    _matrix.ReadRow(last, moved);
+                    _matrix.WriteRow(row, moved);
                 }
                 moved.Clear();
-                WriteRow(last, moved); // padding lanes stay zero
+                _matrix.WriteRow(last, moved); // padding lanes stay zero
                 removed++;
             }
             return removed;
@@ -151,11 +148,11 @@ public sealed class FlatIndex : VectorIndex
             {
                 if (rows == 1)
                 {
-                    SearchOne(q, k, outIds, outDistances, options.Filter); // the ann-benchmarks path: no allocation
+                    SearchOne(q, k, outIds, outDistances, options.Predicate); // the ann-benchmarks path: no allocation
                     return;
                 }
                 var (blockSize, blocks) = PlanBlocks(rows, options);
-                var job = new TopKJob(this, q, rows, blockSize, k, outIds, outDistances, options.Filter);
+                var job = new TopKJob(this, q, rows, blockSize, k, outIds, outDistances, options.Predicate);
                 if (blocks == 1)
                     job.RunBlock(0);
                 else
@@ -173,127 +170,115 @@ public sealed class FlatIndex : VectorIndex
     {
         float[] prepared = queries.ToArray();
         NormalizeForCosine(prepared, nameof(queries));
-        var perQuery = new List<(float Key, long Id)>[rows];
-        for (int i = 0; i < rows; i++) perQuery[i] = [];
-        var (blockSize, blocks) = PlanBlocks(rows, options);
-        Func<long, bool>? filter = options.Filter;
         bool similarity = Metric.IsSimilarity();
+        var perQuery = new RangeHits[rows];
+        for (int i = 0; i < rows; i++) perQuery[i] = new RangeHits(radius, similarity, options.Predicate);
+        var (blockSize, blocks) = PlanBlocks(rows, options);
         Parallel.For(0, blocks, new ParallelOptions { MaxDegreeOfParallelism = options.ResolveThreads(blocks) }, block =>
         {
             int q0 = block * blockSize, qn = Math.Min(blockSize, rows - q0);
             fixed (float* q = &prepared[(long)q0 * Dimension])
             {
-                ForEachGroupTile(q, qn, (dots, first, groupRows, t0, tn) =>
+                float[] norms = _matrix.Norms;
+                _matrix.ForEachGroupTile(q, qn, _rows.Count, (dots, first, groupRows, t0, tn) =>
                 {
                     for (int i = 0; i < groupRows; i++)
                     {
                         var query = prepared.AsSpan((q0 + first + i) * Dimension, Dimension);
                         float queryNorm = similarity ? 0f : Distance.InnerProduct(query, query);
-                        var list = perQuery[q0 + first + i];
+                        RangeHits hits = perQuery[q0 + first + i];
                         for (int j = 0; j < tn; j++)
                         {
                             float dot = dots[i * TileRows + j];
                             // Stored keys are what top-k sorts by: the distance, or the negated similarity.
-                            float key = similarity ? -dot : Math.Max(0f, queryNorm + _norms[t0 + j] - 2f * dot);
-                            bool inside = similarity ? dot > radius : key < radius;
-                            long id = _rows.Ids[t0 + j];
-                            if (inside && (filter is null || filter(id))) list.Add((key, id));
+                            hits.Offer(similarity ? -dot : Math.Max(0f, queryNorm + norms[t0 + j] - 2f * dot), _rows.Ids[t0 + j]);
                         }
                     }
                 });
             }
         });
 
-        return RangeSearchResult.Concatenate(perQuery, similarity);
+        return RangeHits.Pack(perQuery, similarity);
     }
 
     /// <inheritdoc />
-    protected override void WritePayload(IndexPayloadWriter writer)
+    protected override unsafe void WritePayload(IndexPayloadWriter writer)
     {
-        // Row-major on disk, whatever the in-memory layout.
+        // From format version 2, the panels as they are in memory (32 interleaved rows each, zero padding lanes) and their
+        // norms, so a mapped file is searched in place; version 1 files hold the rows row-major.
+        int count = _rows.Count;
         writer.WriteInt32(Dimension);
         writer.WriteInt32((int)Metric);
-        writer.WriteInt64(_rows.Count);
+        writer.WriteInt64(count);
         writer.WriteInt64(NextId);
-        writer.WriteSpan<long>(_rows.Ids.AsSpan(0, _rows.Count));
-        var row = new float[Dimension];
-        for (int r = 0; r < _rows.Count; r++)
-        {
-            ReadRow(r, row);
-            writer.WriteSpan<float>(row);
-        }
+        writer.WriteSpan<long>(_rows.Ids.AsSpan(0, count));
+        writer.WriteAligned(new ReadOnlySpan<float>(_matrix.PanelBase, checked((int)_matrix.PanelFloats(count))));
+        writer.WriteSpan<float>(_matrix.Norms.AsSpan(0, PanelRows(count)));
     }
 
-    internal static FlatIndex ReadPayload(IndexPayloadReader reader)
+    internal static unsafe FlatIndex ReadPayload(IndexPayloadReader reader)
     {
         int dimension = reader.ReadInt32("dimension", 1, 1 << 20);
         var metric = (Metric)reader.ReadInt32("metric", 0, (int)Metric.Cosine);
-        long count = reader.ReadInt64("count", 0, Array.MaxLength / dimension);
+        var index = new FlatIndex(dimension, metric);
+        int count = (int)reader.ReadInt64("count", 0, Math.Min(Array.MaxLength / dimension, index._matrix.MaxRows));
         long nextId = reader.ReadInt64("next id", 0, long.MaxValue);
         long[] ids = reader.ReadArray<long>(count, "ids");
-        float[] vectors = reader.ReadArray<float>(count * dimension, "vectors");
-        var index = new FlatIndex(dimension, metric);
-        long largest = -1;
         foreach (long id in ids)
-        {
             if (id < 0 || id >= nextId) throw reader.Corrupt($"id {id} is negative or not below the next id {nextId}");
-            largest = Math.Max(largest, id);
+        index.NextId = nextId;
+        if (reader.FormatVersion < IndexFileFormat.FirstAlignedVersion)
+        {
+            float[] vectors = reader.ReadArray<float>((long)count * dimension, "vectors");
+            index.AddLoadedRows(reader, vectors, ids, count);
+            return index;
         }
+        long panelFloats = index._matrix.PanelFloats(count);
+        if (reader.Mapping is not null)
+        {
+            // The panels stay in the file; the ids and norms (12 bytes a row) are read, the id → row map built on first use.
+            float* panels = reader.MapAligned<float>(panelFloats, "vector panels");
+            index._matrix.UseMapped(panels, reader.ReadArray<float>(PanelRows(count), "norms"));
+            index._rows.LoadDeferred(ids);
+            return index;
+        }
+        float[] loaded = reader.ReadAlignedArray<float>(panelFloats, "vector panels");
+        float[] norms = reader.ReadArray<float>(PanelRows(count), "norms");
         try
         {
-            if (count > 0) index.AddRows(vectors, ids, (int)count, normalize: false);
+            index._rows.CheckNew(ids, "ids");
         }
         catch (ArgumentException e)
         {
             throw reader.Corrupt(e.Message);
         }
-        index.NextId = nextId;
+        index.EnsureCapacity(count);
+        foreach (long id in ids) index._rows.Append(id);
+        index._matrix.LoadPanels(loaded, norms);
         return index;
     }
 
-    private unsafe void EnsureCapacity(int rows)
+    // Version 1: row-major vectors, added as rows (their norms computed again).
+    private void AddLoadedRows(IndexPayloadReader reader, float[] vectors, long[] ids, int count)
+    {
+        try
+        {
+            if (count > 0) AddRows(vectors, ids, count, normalize: false);
+        }
+        catch (ArgumentException e)
+        {
+            throw reader.Corrupt(e.Message);
+        }
+    }
+
+    // Rows in the whole panels that hold `count` rows.
+    private static int PanelRows(int count) => (count + Width - 1) / Width * Width;
+
+    private void EnsureCapacity(int rows)
     {
         if (_rows.Capacity >= rows) return;
-        int capacity = (int)Math.Max(rows, Math.Max(Width, _rows.Capacity * 2L));
-        capacity = (capacity + Width - 1) / Width * Width;
-        capacity = (int)Math.Min(capacity, MaxPanels * Width);
-        long panelFloats = capacity / Width * PanelKernel.PanelSize(Dimension);
-        float[] panels = GC.AllocateArray<float>((int)panelFloats + CacheLineFloats, pinned: true);
-        int start = CacheLineFloats - (int)((nuint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(panels)) % 64 / sizeof(float));
-        start %= CacheLineFloats;
-        if (_panels.Length > 0)
-            _panels.AsSpan(_panelStart, _panels.Length - CacheLineFloats).CopyTo(panels.AsSpan(start));
-        _panels = panels;
-        _panelStart = start;
-        Array.Resize(ref _norms, capacity);
-        _rows.Resize(capacity);
+        _rows.Resize(_matrix.EnsureCapacity(rows));
     }
-
-    private const int CacheLineFloats = 64 / sizeof(float);
-
-    private long MaxPanels => (Array.MaxLength - CacheLineFloats) / PanelKernel.PanelSize(Dimension);
-
-    private long PanelStart(int row) => _panelStart + row / Width * PanelKernel.PanelSize(Dimension) + row % Width;
-
-    private static unsafe float* AlignToCacheLine(float* p) => (float*)(((nuint)p + 63) & ~(nuint)63);
-
-    // The panels never move (pinned object heap), so their address stays valid while the index holds them.
-    private unsafe float* PanelBase => (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_panels)) + _panelStart;
-
-    private void WriteRow(int row, ReadOnlySpan<float> values)
-    {
-        long at = PanelStart(row);
-        for (int t = 0; t < Dimension; t++, at += Width) _panels[at] = values[t];
-        _norms[row] = Distance.InnerProduct(values, values);
-    }
-
-    private void ReadRow(int row, Span<float> destination)
-    {
-        long at = PanelStart(row);
-        for (int t = 0; t < Dimension; t++, at += Width) destination[t] = _panels[at];
-    }
-
-    private unsafe delegate void GroupTileAction(float* dots, int firstQuery, int queryRows, int firstRow, int rowCount);
 
     // Splits a batch into query blocks: large enough that a block amortises each pass over the stored vectors,
     // and at least one per thread.
@@ -305,61 +290,32 @@ public sealed class FlatIndex : VectorIndex
         return (blockSize, (rows + blockSize - 1) / blockSize);
     }
 
-    // For each tile of TileRows stored vectors, and within it each group of 8 queries, computes
-    // dots[i · TileRows + j] = q_(firstQuery + i) · x_(firstRow + j) and hands the 8 × TileRows block to the action
-    // while it is still in L1. Padding lanes past the last vector are zero.
-    private unsafe void ForEachGroupTile(float* queries, int queryCount, GroupTileAction action)
-    {
-        int groups = (queryCount + GroupRows - 1) / GroupRows;
-        long panelSize = PanelKernel.PanelSize(Dimension);
-        float[] packed = ArrayPool<float>.Shared.Rent(groups * GroupRows * Dimension);
-        float* unaligned = stackalloc float[GroupRows * TileRows + CacheLineFloats];
-        float* dots = AlignToCacheLine(unaligned);
-        try
-        {
-            fixed (float* a = packed)
-            {
-                float* panels = PanelBase;
-                for (int g = 0; g < groups; g++)
-                    PanelKernel.PackGroup(queries + (long)g * GroupRows * Dimension, Math.Min(GroupRows, queryCount - g * GroupRows), Dimension, a + (long)g * GroupRows * Dimension);
-                for (int t0 = 0; t0 < _rows.Count; t0 += TileRows)
-                {
-                    int tn = Math.Min(TileRows, _rows.Count - t0);
-                    int tilePanels = (tn + Width - 1) / Width;
-                    float* tile = panels + t0 / Width * panelSize;
-                    for (int g = 0; g < groups; g++)
-                    {
-                        float* group = a + (long)g * GroupRows * Dimension;
-                        for (int p = 0; p < tilePanels; p++)
-                            PanelKernel.GroupTimesPanel(group, tile + p * panelSize, Dimension, dots + p * Width, TileRows);
-                        action(dots, g * GroupRows, Math.Min(GroupRows, queryCount - g * GroupRows), t0, tn);
-                    }
-                }
-            }
-        }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(packed);
-        }
-    }
-
     private unsafe void SearchOne(float* query, int k, long* ids, float* distances, Func<long, bool>? filter)
     {
-        long panelSize = PanelKernel.PanelSize(Dimension);
+        long panelSize = _matrix.PanelSize;
         bool similarity = Metric.IsSimilarity();
         float* dots = stackalloc float[Width];
         var heap = new TopKHeap(new Span<float>(distances, k), new Span<long>(ids, k));
-        float* panels = PanelBase;
-        fixed (float* norms = _norms)
+        float* panels = _matrix.PanelBase;
+        fixed (float* norms = _matrix.Norms)
         fixed (long* storedIds = _rows.Ids)
         {
             for (int first = 0; first < _rows.Count; first += Width)
             {
+                // A panel whose rows the filter all rejects is skipped before its distances are computed.
+                if (filter is not null && !AnyAllowed(storedIds + first, Math.Min(Width, _rows.Count - first), filter)) continue;
                 PanelKernel.QueryTimesPanel(query, panels + first / Width * panelSize, Dimension, dots);
                 Offer(ref heap, dots, norms + first, storedIds + first, Math.Min(Width, _rows.Count - first), similarity, filter);
             }
         }
         FinishQuery(heap, query, distances, similarity);
+    }
+
+    private static unsafe bool AnyAllowed(long* ids, int count, Func<long, bool> filter)
+    {
+        for (int j = 0; j < count; j++)
+            if (filter(ids[j])) return true;
+        return false;
     }
 
     // Keys: ‖x‖² − 2q·x for L2 (‖q‖² is added in FinishQuery), −q·x for similarities; smaller is better. Sixteen
@@ -409,12 +365,12 @@ public sealed class FlatIndex : VectorIndex
             int q0 = block * blockSize, qn = Math.Min(blockSize, rows - q0);
             bool similarity = index.Metric.IsSimilarity();
             int* counts = stackalloc int[qn];
-            fixed (float* norms = index._norms)
+            fixed (float* norms = index._matrix.Norms)
             fixed (long* storedIds = index._rows.Ids)
             {
                 float* n = norms;
                 long* s = storedIds;
-                index.ForEachGroupTile(queries + (long)q0 * index.Dimension, qn, (dots, first, groupRows, t0, tn) =>
+                index._matrix.ForEachGroupTile(queries + (long)q0 * index.Dimension, qn, index._rows.Count, (dots, first, groupRows, t0, tn) =>
                 {
                     for (int i = 0; i < groupRows; i++)
                     {

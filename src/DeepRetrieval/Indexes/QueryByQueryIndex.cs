@@ -22,7 +22,7 @@ public abstract class QueryByQueryIndex : VectorIndex
     /// <inheritdoc />
     protected sealed override void SearchCore(ReadOnlySpan<float> queries, int rows, int k, Span<long> ids, Span<float> distances, SearchOptions options)
     {
-        Func<long, bool>? filter = options.Filter;
+        Func<long, bool>? filter = options.Predicate;
         int threads = options.ResolveThreads(rows);
         if (rows == 1 || threads == 1)
         {

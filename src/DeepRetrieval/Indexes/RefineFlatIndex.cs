@@ -1,5 +1,6 @@
 using System.Buffers;
 using DeepRetrieval.Distances;
+using DeepRetrieval.Indexes.Hnsw;
 using DeepRetrieval.Persistence;
 
 namespace DeepRetrieval.Indexes;
@@ -8,7 +9,9 @@ namespace DeepRetrieval.Indexes;
 /// Exact re-ranking on top of any index (Faiss <c>IndexRefineFlat</c>, factory suffix <c>,RFlat</c>): keeps the
 /// raw vectors beside the base index, asks the base for k × <see cref="KFactor"/> candidates and returns the k
 /// best by exact distance. It turns a compressed index's approximate distances into exact ones and recovers
-/// neighbours the compression mis-ordered, at the cost of 4 × dimension bytes per vector.
+/// neighbours the compression mis-ordered, at the cost of 4 × dimension bytes per vector at most: the raw vectors are
+/// kept in the narrowest format that gives them back bit for bit (one byte per component while every value is an
+/// integer 0..255, as image pixels are; two while every value is exactly a half, as fp16 embeddings are; else four).
 /// </summary>
 /// <remarks>
 /// <para>Training, adds and removes go to the base as well; the base must be empty when wrapped. Search options
@@ -17,13 +20,23 @@ namespace DeepRetrieval.Indexes;
 /// <see cref="IVectorIndex.RangeSearch"/> scans the raw vectors exactly.</para>
 /// <para>The default k factor is 4, not Faiss's 1: with a factor of 1 the re-rank can only reorder the base's
 /// k results, never bring in a neighbour the base placed just below them.</para>
-/// <para>Equal distances are ordered by ascending id. Searches may run concurrently with each other (when the
-/// base allows it); training, adds and removes must not overlap anything else.</para>
+/// <para>Equal distances are ordered by ascending id. Thread safety: searches, range searches, <c>Contains</c>, <c>Reconstruct</c>, <c>GetIds</c> and saves
+/// may run concurrently with each other (when the
+/// base allows it); training, adds and removes must not overlap anything else
+/// (saves included; the table is in docs/indexes.md, and a stress test per kind holds it).</para>
 /// </remarks>
 public sealed class RefineFlatIndex : VectorIndex
 {
     /// <summary>The kind name used by the factory and the index file.</summary>
-    public const string KindName = "RFlat";
+    public const string KindName = IndexKinds.RefineFlat;
+
+    // A final RFlat wraps everything before it (transforms included), keeping the raw vectors.
+    internal static readonly IndexKindDescriptor Registration = new(KindName, ReadPayload)
+    {
+        // Refining a refined index would re-rank exact distances again: only one RFlat may end a description.
+        Wrap = (cursor, inner) => cursor.Token == KindName && inner is not RefineFlatIndex ? cursor.Build(() => new RefineFlatIndex(inner)) : null,
+        FactorySyntax = KindName,
+    };
 
     /// <summary>The k factor used when none is given.</summary>
     public const double DefaultKFactor = 4;
@@ -31,7 +44,7 @@ public sealed class RefineFlatIndex : VectorIndex
     private const double MaxKFactor = 1 << 20;
     private const int MaxCandidatesPerBlock = 1 << 20; // candidate slots one base search call fills
 
-    private float[] _vectors = [];
+    private ExactRows _vectors;
     private readonly RowIds _rows = new();
     private double _kFactor;
 
@@ -44,6 +57,7 @@ public sealed class RefineFlatIndex : VectorIndex
     {
         BaseIndex = baseIndex;
         KFactor = kFactor;
+        _vectors = new ExactRows(baseIndex.Dimension);
     }
 
     /// <summary>The index that proposes candidates.</summary>
@@ -75,21 +89,22 @@ public sealed class RefineFlatIndex : VectorIndex
 
     /// <inheritdoc />
     public override long MemoryUsageBytes =>
-        (long)_vectors.Length * sizeof(float) + _rows.MemoryUsageBytes + BaseIndex.MemoryUsageBytes;
+        _vectors.MemoryUsageBytes + _rows.MemoryUsageBytes + BaseIndex.MemoryUsageBytes;
 
-    /// <summary>True when <paramref name="id"/> is stored.</summary>
-    /// <param name="id">The id.</param>
-    public bool Contains(long id) => _rows.Contains(id);
+    /// <summary>Exact: the raw stored vector (unit length for <see cref="Metric.Cosine"/>), whatever the base stores.</summary>
+    public override ReconstructionKind Reconstruction => ReconstructionKind.Exact;
 
-    /// <summary>Copies the raw stored vector of <paramref name="id"/> (unit length for <see cref="Metric.Cosine"/>).</summary>
-    /// <param name="id">A stored id.</param>
-    /// <param name="destination">Receives <see cref="VectorIndex.Dimension"/> values.</param>
-    /// <exception cref="KeyNotFoundException">The id is not stored.</exception>
-    public void Reconstruct(long id, Span<float> destination)
-    {
-        CheckDestination(destination);
-        _vectors.AsSpan(_rows.RowOf(id) * Dimension, Dimension).CopyTo(destination);
-    }
+    /// <inheritdoc />
+    public override bool Contains(long id) => _rows.Contains(id);
+
+    /// <inheritdoc />
+    public override long[] GetIds() => _rows.Snapshot();
+
+    /// <inheritdoc />
+    protected override void ReconstructCore(long id, Span<float> destination) =>
+        _vectors.Row(_rows.RowOf(id), destination).CopyTo(destination);
+
+    internal override int NestingDepth => 1 + ((BaseIndex as VectorIndex)?.NestingDepth ?? 1);
 
     /// <inheritdoc />
     public override void SetSearchParameter(string name, double value)
@@ -102,7 +117,7 @@ public sealed class RefineFlatIndex : VectorIndex
     }
 
     /// <inheritdoc />
-    protected override void TrainCore(ReadOnlySpan<float> vectors, int rows) => BaseIndex.Train(vectors);
+    protected override void TrainCore(ReadOnlySpan<float> vectors, int rows, IndexBuildOptions options) => BaseIndex.Train(vectors, options);
 
     /// <inheritdoc />
     protected override void AddCore(ReadOnlySpan<float> vectors, ReadOnlySpan<long> ids, int rows)
@@ -123,7 +138,10 @@ public sealed class RefineFlatIndex : VectorIndex
         ReadOnlySpan<float> stored = normalized ?? vectors;
         EnsureCapacity((int)newCount);
         for (int r = 0; r < rows; r++)
-            stored.Slice(r * Dimension, Dimension).CopyTo(_vectors.AsSpan(_rows.Append(ids[r]) * Dimension, Dimension));
+        {
+            int row = _rows.Append(ids[r]);
+            _vectors.Write(row, stored.Slice(r * Dimension, Dimension), row);
+        }
     }
 
     /// <inheritdoc />
@@ -131,7 +149,7 @@ public sealed class RefineFlatIndex : VectorIndex
     {
         _rows.CheckPresent(ids);
         BaseIndex.Remove(ids);
-        return _rows.RemoveCompacting(ids, _vectors, Dimension);
+        return _vectors.RemoveCompacting(_rows, ids);
     }
 
     /// <inheritdoc />
@@ -173,24 +191,7 @@ public sealed class RefineFlatIndex : VectorIndex
     {
         float[] prepared = queries.ToArray();
         NormalizeForCosine(prepared, nameof(queries));
-        Func<long, bool>? filter = options.Filter;
-        bool similarity = Metric.IsSimilarity();
-        var perQuery = new List<(float Key, long Id)>[rows];
-        Parallel.For(0, rows, new ParallelOptions { MaxDegreeOfParallelism = options.ResolveThreads(rows) }, q =>
-        {
-            ReadOnlySpan<float> query = prepared.AsSpan(q * Dimension, Dimension);
-            var list = new List<(float Key, long Id)>();
-            for (int r = 0; r < _rows.Count; r++)
-            {
-                float key = KeyOf(query, r);
-                bool inside = similarity ? -key > radius : key < radius;
-                long id = _rows.Ids[r];
-                if (inside && (filter is null || filter(id))) list.Add((key, id));
-            }
-            perQuery[q] = list;
-        });
-
-        return RangeSearchResult.Concatenate(perQuery, similarity);
+        return RangeHits.ScanAll(prepared, rows, Dimension, radius, Metric.IsSimilarity(), options, _rows.Count, _rows.Ids, KeyOf);
     }
 
     /// <inheritdoc />
@@ -203,7 +204,8 @@ public sealed class RefineFlatIndex : VectorIndex
         writer.WriteInt64(_rows.Count);
         writer.WriteInt64(NextId);
         writer.WriteSpan<long>(_rows.Ids.AsSpan(0, _rows.Count));
-        writer.WriteSpan<float>(_vectors.AsSpan(0, _rows.Count * Dimension));
+        // Always floats on disk, whatever the store's format: the file does not depend on what the vectors happen to hold.
+        for (int r = 0; r < _rows.Count; r++) writer.WriteSpan<float>(_vectors.Row(r));
     }
 
     internal static RefineFlatIndex ReadPayload(IndexPayloadReader reader)
@@ -220,11 +222,28 @@ public sealed class RefineFlatIndex : VectorIndex
             throw reader.Corrupt($"it holds {count} raw vectors but its base index holds {baseIndex.Count}");
         long nextId = reader.ReadInt64("next id", 0, long.MaxValue);
         long[] ids = reader.ReadArray<long>(count, "ids");
-        float[] vectors = reader.ReadArray<float>(count * dimension, "vectors");
+        // Read in blocks into the narrowest exact store, so loading never holds the floats twice.
+        if (count * dimension > reader.Remaining / sizeof(float))
+            throw reader.Corrupt($"it declares {count} vectors of dimension {dimension} but only {reader.Remaining} payload bytes remain");
+        var vectors = new ExactRows(dimension);
+        vectors.Resize((int)count);
+        int block = (int)Math.Max(1, Math.Min(count, (1 << 18) / dimension));
+        float[] buffer = new float[(long)block * dimension];
+        for (int first = 0; first < count; first += block)
+        {
+            int rows = (int)Math.Min(block, count - first);
+            Span<float> chunk = buffer.AsSpan(0, rows * dimension);
+            reader.ReadInto(chunk, "vectors");
+            if (!VectorValidation.InRange(chunk, dimension))
+                throw reader.Corrupt("a stored vector holds a non-finite value or one too large for float distances");
+            for (int r = 0; r < rows; r++) vectors.Write(first + r, chunk.Slice(r * dimension, dimension), first + r);
+        }
         foreach (long id in ids)
+        {
             if (id < 0 || id >= nextId) throw reader.Corrupt($"id {id} is negative or not below the next id {nextId}");
-        foreach (float v in vectors)
-            if (!float.IsFinite(v)) throw reader.Corrupt("a stored vector holds a non-finite value");
+            // Counts are equal, so the base holding every id of ours means both hold the same ids (duplicates fail below).
+            if (!baseIndex.Contains(id)) throw reader.Corrupt($"id {id} has a raw vector but is not in the base index (the two hold different ids)");
+        }
 
         // The base was saved with these vectors, so wrapping it loaded (not empty) is the one allowed exception.
         var index = new RefineFlatIndex(baseIndex, kFactor, loading: true);
@@ -236,9 +255,9 @@ public sealed class RefineFlatIndex : VectorIndex
         {
             throw reader.Corrupt(e.Message);
         }
-        index.EnsureCapacity((int)count);
+        index._rows.Resize((int)count);
         foreach (long id in ids) index._rows.Append(id);
-        vectors.CopyTo(index._vectors, 0);
+        index._vectors = vectors;
         index.NextId = nextId;
         return index;
     }
@@ -248,11 +267,16 @@ public sealed class RefineFlatIndex : VectorIndex
         _ = loading;
         BaseIndex = baseIndex;
         KFactor = kFactor;
+        _vectors = new ExactRows(baseIndex.Dimension);
     }
 
     private static IVectorIndex CheckBase(IVectorIndex baseIndex)
     {
         ArgumentNullException.ThrowIfNull(baseIndex);
+        if (baseIndex.Metric == Metric.Hamming)
+            throw new ArgumentException("RFlat re-ranks by exact float distances, which a Hamming-distance base (BFlat, LSH) does not rank by; refine a float index.", nameof(baseIndex));
+        if ((baseIndex as VectorIndex)?.NestingDepth >= IndexFileFormat.MaxNestingDepth)
+            throw new ArgumentException($"The base index is nested {((VectorIndex)baseIndex).NestingDepth} deep; a refine index around it would exceed the {IndexFileFormat.MaxNestingDepth} levels an index file allows.", nameof(baseIndex));
         if (baseIndex.Count != 0)
             throw new ArgumentException($"The base index must be empty when wrapped (it holds {baseIndex.Count} vectors), so that the refine index holds the raw vector of every id; add the vectors through the refine index.", nameof(baseIndex));
         return baseIndex;
@@ -260,25 +284,42 @@ public sealed class RefineFlatIndex : VectorIndex
 
     private void Rerank(ReadOnlySpan<float> query, ReadOnlySpan<long> candidates, Span<long> ids, Span<float> distances)
     {
-        var heap = new TopKHeap(distances, ids);
-        foreach (long id in candidates)
+        // Rows first, each one's cache lines requested at once: the candidates' rows are scattered over the store and
+        // mostly cold, and fetching them one after the other cost more than the base search on Fashion-MNIST.
+        int[]? pooled = candidates.Length > 256 ? ArrayPool<int>.Shared.Rent(candidates.Length) : null;
+        Span<int> rows = pooled ?? stackalloc int[candidates.Length];
+        try
         {
-            if (id == SearchResult.MissingId) continue;
-            if (!_rows.Contains(id))
-                throw new InvalidOperationException($"The base index returned id {id}, which the refine index does not hold; add and remove vectors through the refine index, not its base.");
-            int row = _rows.RowOf(id);
-            float key = KeyOf(query, row);
-            heap.Push(key, id);
+            for (int i = 0; i < candidates.Length; i++)
+            {
+                long id = candidates[i];
+                if (id == SearchResult.MissingId)
+                {
+                    rows[i] = -1;
+                    continue;
+                }
+                if (!_rows.Contains(id))
+                    throw new InvalidOperationException($"The base index returned id {id}, which the refine index does not hold; add and remove vectors through the refine index, not its base.");
+                rows[i] = _rows.RowOf(id);
+                _vectors.PrefetchRow(rows[i]);
+            }
+            var heap = new TopKHeap(distances, ids);
+            for (int i = 0; i < candidates.Length; i++)
+                if (rows[i] >= 0) heap.Push(KeyOf(query, rows[i]), candidates[i]);
+            int found = heap.SortAndPad();
+            if (Metric.IsSimilarity())
+                for (int j = 0; j < found; j++) distances[j] = -distances[j];
         }
-        int found = heap.SortAndPad();
-        if (Metric.IsSimilarity())
-            for (int j = 0; j < found; j++) distances[j] = -distances[j];
+        finally
+        {
+            if (pooled is not null) ArrayPool<int>.Shared.Return(pooled);
+        }
     }
 
     // Smaller is closer: the squared distance, or the negated similarity.
     private float KeyOf(ReadOnlySpan<float> query, int row)
     {
-        ReadOnlySpan<float> x = _vectors.AsSpan(row * Dimension, Dimension);
+        ReadOnlySpan<float> x = _vectors.Row(row);
         return Metric == Metric.L2 ? Distance.SquaredL2(query, x) : -Distance.InnerProduct(query, x);
     }
 
@@ -286,7 +327,7 @@ public sealed class RefineFlatIndex : VectorIndex
     {
         if (_rows.Capacity >= rows) return;
         int capacity = _rows.Capacity == 0 ? rows : (int)Math.Max(rows, Math.Min(_rows.Capacity * 2L, Array.MaxLength / Dimension));
-        Array.Resize(ref _vectors, capacity * Dimension);
+        _vectors.Resize(capacity);
         _rows.Resize(capacity);
     }
 }

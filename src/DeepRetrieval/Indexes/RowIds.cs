@@ -20,11 +20,46 @@ internal sealed class RowIds
 
     public long MemoryUsageBytes => _ids.LongLength * sizeof(long) + _rowOf.Count * DictionaryEntryBytes;
 
-    public bool Contains(long id) => _rowOf.ContainsKey(id);
+    public bool Contains(long id) => RowMap.ContainsKey(id);
+
+    /// <summary>
+    /// Takes the ids of a read-only (mapped) index without building the id → row map, which the first <see cref="Contains"/>
+    /// or <see cref="RowOf"/> builds (throwing <see cref="InvalidDataException"/> for an id stored twice), so opening a
+    /// million rows allocates no dictionary.
+    /// </summary>
+    public void LoadDeferred(long[] ids)
+    {
+        _ids = ids;
+        Count = ids.Length;
+        _mapPending = ids.Length > 0;
+    }
+
+    private volatile bool _mapPending;
+
+    private Dictionary<long, int> RowMap => _mapPending ? BuildRowMap() : _rowOf;
+
+    private Dictionary<long, int> BuildRowMap()
+    {
+        lock (_rowOf)
+        {
+            if (!_mapPending) return _rowOf;
+            for (int row = 0; row < Count; row++)
+            {
+                if (_rowOf.TryAdd(_ids[row], row)) continue;
+                _rowOf.Clear();
+                throw new InvalidDataException($"Corrupt index file: id {_ids[row]} is stored twice.");
+            }
+            _mapPending = false;
+            return _rowOf;
+        }
+    }
+
+    /// <summary>A copy of the ids in use, in row order.</summary>
+    public long[] Snapshot() => _ids.AsSpan(0, Count).ToArray();
 
     /// <summary>The row of a stored id; <see cref="KeyNotFoundException"/> otherwise.</summary>
     public int RowOf(long id) =>
-        _rowOf.TryGetValue(id, out int row) ? row : throw new KeyNotFoundException($"Id {id} is not in the index.");
+        RowMap.TryGetValue(id, out int row) ? row : throw new KeyNotFoundException($"Id {id} is not in the index.");
 
     /// <summary>Throws unless every id is new and none repeats in the batch; changes nothing.</summary>
     public void CheckNew(ReadOnlySpan<long> ids, string parameterName)

@@ -1,7 +1,7 @@
 namespace DeepRetrieval.Indexes;
 
-/// <summary>The k nearest neighbours of a batch of queries, stored row-major (query × k).</summary>
-public sealed class SearchResult
+/// <summary>The k nearest neighbours of a batch of queries, stored row-major (query × k), with float distances or similarities.</summary>
+public sealed class SearchResult : SearchResult<float>
 {
     /// <summary>The id that marks a missing neighbour (fewer than k vectors exist or pass the filter).</summary>
     public const long MissingId = -1;
@@ -11,38 +11,7 @@ public sealed class SearchResult
     /// <param name="k">Neighbours per query.</param>
     /// <param name="ids">queryCount × k ids.</param>
     /// <param name="distances">queryCount × k distances.</param>
-    public SearchResult(int queryCount, int k, long[] ids, float[] distances)
+    public SearchResult(int queryCount, int k, long[] ids, float[] distances) : base(queryCount, k, ids, distances)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(queryCount);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(k);
-        ArgumentNullException.ThrowIfNull(ids);
-        ArgumentNullException.ThrowIfNull(distances);
-        long expected = (long)queryCount * k;
-        if (ids.Length != expected || distances.Length != expected)
-            throw new ArgumentException($"ids and distances must hold queryCount × k = {expected} values; got {ids.Length} and {distances.Length}.");
-        QueryCount = queryCount;
-        K = k;
-        Ids = ids;
-        Distances = distances;
     }
-
-    /// <summary>Number of queries.</summary>
-    public int QueryCount { get; }
-
-    /// <summary>Neighbours per query.</summary>
-    public int K { get; }
-
-    /// <summary>Row-major ids, <see cref="MissingId"/> where no neighbour exists.</summary>
-    public long[] Ids { get; }
-
-    /// <summary>Row-major distances (or similarities), NaN where no neighbour exists.</summary>
-    public float[] Distances { get; }
-
-    /// <summary>The ids found for one query, closest first.</summary>
-    /// <param name="query">Query row.</param>
-    public ReadOnlySpan<long> IdsOf(int query) => Ids.AsSpan(checked(query * K), K);
-
-    /// <summary>The distances found for one query, closest first.</summary>
-    /// <param name="query">Query row.</param>
-    public ReadOnlySpan<float> DistancesOf(int query) => Distances.AsSpan(checked(query * K), K);
 }

@@ -71,16 +71,33 @@ public sealed class IndexPayloadWriter
         WriteRaw(MemoryMarshal.AsBytes(values));
     }
 
-    /// <summary>Nests another index (its kind, then its payload) inside this payload; composite indexes use it for their parts.</summary>
-    /// <param name="index">An index of this library (derived from <see cref="Indexes.VectorIndex"/>).</param>
-    /// <exception cref="ArgumentException">The index is not one of this library's.</exception>
-    public void WriteIndex(Indexes.IVectorIndex index)
+    /// <summary>
+    /// Writes a large array (vectors, codes, links, list contents) at the next multiple of
+    /// <see cref="IndexFileFormat.ArrayAlignment"/> bytes from the file's start, so a mapped file can use it in place: one
+    /// byte giving the padding's length, that many zero bytes, then the values. Read it back with <see cref="IndexPayloadReader.ReadAlignedArray{T}"/> or <see cref="IndexPayloadReader.MapAligned{T}"/>.
+    /// </summary>
+    /// <typeparam name="T">An unmanaged element type.</typeparam>
+    /// <param name="values">The values (write the count first).</param>
+    public void WriteAligned<T>(ReadOnlySpan<T> values) where T : unmanaged
     {
-        ArgumentNullException.ThrowIfNull(index);
-        if (index is not Indexes.VectorIndex own)
-            throw new ArgumentException($"Only indexes derived from VectorIndex can be nested in an index file; got {index.GetType().Name}.", nameof(index));
-        WriteString(own.Kind);
-        own.WritePayloadTo(this);
+        const int alignment = IndexFileFormat.ArrayAlignment;
+        int padding = (int)((alignment - (BytesWritten + 1) % alignment) % alignment);
+        Span<byte> prefix = stackalloc byte[1 + alignment];
+        prefix.Clear();
+        prefix[0] = (byte)padding;
+        WriteRaw(prefix[..(1 + padding)]);
+        WriteSpan(values);
+    }
+
+    /// <summary>Nests a part (an index or a transform) inside this payload: its kind, then what <paramref name="writePayload"/> writes. Read it back with <see cref="IndexPayloadReader.ReadNested{T}"/>.</summary>
+    /// <param name="kind">The part's kind name (ASCII, 1 to <see cref="IndexFileFormat.MaxKindLength"/> characters).</param>
+    /// <param name="writePayload">Writes the part's parameters and data.</param>
+    public void WriteNested(string kind, Action<IndexPayloadWriter> writePayload)
+    {
+        ArgumentNullException.ThrowIfNull(writePayload);
+        IndexFileFormat.CheckKind(kind);
+        WriteString(kind);
+        writePayload(this);
     }
 
     internal void WriteRaw(ReadOnlySpan<byte> bytes)

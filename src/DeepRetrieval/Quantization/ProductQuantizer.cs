@@ -91,8 +91,14 @@ public sealed class ProductQuantizer
     /// <exception cref="ArgumentException">Partial rows, non-finite values or fewer rows than centroids per codebook.</exception>
     public void Train(ReadOnlySpan<float> vectors, KMeansOptions? options = null) => Train(vectors, options, default);
 
-    /// <summary>Trains as <see cref="Train(ReadOnlySpan{float}, KMeansOptions?)"/>; non-empty <paramref name="initialCentroids"/> ([M][2^bits][dsub]) start every subspace's k-means (a hot start, as OPQ's alternation uses).</summary>
-    internal void Train(ReadOnlySpan<float> vectors, KMeansOptions? options, ReadOnlySpan<float> initialCentroids)
+    /// <summary>
+    /// Trains as <see cref="Train(ReadOnlySpan{float}, KMeansOptions?)"/>; non-empty <paramref name="initialCentroids"/>
+    /// ([M][2^bits][dsub]) start every subspace's k-means (a hot start, as OPQ's alternation uses). The token is checked
+    /// between k-means iterations; <paramref name="trained"/> is told after each sub-quantizer (its number, from 1). A
+    /// cancelled training leaves the quantizer as it was.
+    /// </summary>
+    internal void Train(ReadOnlySpan<float> vectors, KMeansOptions? options, ReadOnlySpan<float> initialCentroids,
+        CancellationToken cancellationToken = default, Action<int>? trained = null)
     {
         int rows = CheckRows(vectors, nameof(vectors));
         int ksub = CentroidsPerSubQuantizer;
@@ -110,8 +116,9 @@ public sealed class ProductQuantizer
                 vectors.Slice(sampleRows[i] * Dimension + m * dsub, dsub).CopyTo(subVectors.AsSpan(i * dsub, dsub));
             KMeansOptions subspaceSettings = initialCentroids.IsEmpty ? settings
                 : settings with { InitialCentroids = initialCentroids.Slice(m * ksub * dsub, ksub * dsub).ToArray() };
-            KMeansResult result = new KMeans(subspaceSettings).Train(subVectors, dsub);
+            KMeansResult result = new KMeans(subspaceSettings).Train(subVectors, dsub, cancellationToken: cancellationToken);
             result.Centroids.CopyTo(centroids.AsSpan(m * ksub * dsub, ksub * dsub));
+            trained?.Invoke(m + 1);
         }
         SetCentroids(centroids);
     }
@@ -152,14 +159,16 @@ public sealed class ProductQuantizer
         long needed = (long)rows * Dimension;
         if (vectors.Length < needed)
             throw new ArgumentException($"The vectors buffer must hold {needed} values for {rows} codes; got {vectors.Length}.", nameof(vectors));
-        int dsub = SubDimension, ksub = CentroidsPerSubQuantizer;
         for (int r = 0; r < rows; r++)
-        {
-            ReadOnlySpan<byte> code = codes.Slice(r * CodeSize, CodeSize);
-            Span<float> row = vectors.Slice(r * Dimension, Dimension);
-            for (int m = 0; m < SubQuantizers; m++)
-                _centroids.AsSpan((m * ksub + SubCode(code, m)) * dsub, dsub).CopyTo(row.Slice(m * dsub, dsub));
-        }
+            DecodeRow(codes.Slice(r * CodeSize, CodeSize), vectors.Slice(r * Dimension, Dimension));
+    }
+
+    // For callers that validated lengths and training already (reconstruction, which must not allocate).
+    internal void DecodeRow(ReadOnlySpan<byte> code, Span<float> row)
+    {
+        int dsub = SubDimension, ksub = CentroidsPerSubQuantizer;
+        for (int m = 0; m < SubQuantizers; m++)
+            _centroids.AsSpan((m * ksub + SubCode(code, m)) * dsub, dsub).CopyTo(row.Slice(m * dsub, dsub));
     }
 
     /// <summary>
@@ -177,8 +186,7 @@ public sealed class ProductQuantizer
         RequireTrained();
         if (query.Length != Dimension)
             throw new ArgumentException($"The query must have {Dimension} values; got {query.Length}.", nameof(query));
-        if (!FiniteValues.All(query))
-            throw new ArgumentException("The query must be finite (no NaN or infinity).", nameof(query));
+        VectorValidation.CheckValues(query, Dimension, nameof(query), "queries");
         if (table.Length < DistanceTableSize)
             throw new ArgumentException($"The table must hold M × 2^bits = {DistanceTableSize} values; got {table.Length}.", nameof(table));
         if (metric is not (Metric.L2 or Metric.InnerProduct))
@@ -369,18 +377,7 @@ public sealed class ProductQuantizer
         return sample;
     }
 
-    private int CheckRows(ReadOnlySpan<float> vectors, string parameterName)
-    {
-        if (vectors.Length % Dimension != 0)
-            throw new ArgumentException($"Expected whole rows of dimension {Dimension}, but got {vectors.Length} values.", parameterName);
-        if (!FiniteValues.All(vectors))
-        {
-            int bad = 0;
-            while (float.IsFinite(vectors[bad])) bad++;
-            throw new ArgumentException($"Row {bad / Dimension}, component {bad % Dimension} is {vectors[bad]}; vectors must be finite (no NaN or infinity).", parameterName);
-        }
-        return vectors.Length / Dimension;
-    }
+    private int CheckRows(ReadOnlySpan<float> vectors, string parameterName) => VectorValidation.CheckRows(vectors, Dimension, parameterName);
 
     private int CheckCodes(ReadOnlySpan<byte> codes, string parameterName)
     {

@@ -10,7 +10,7 @@ namespace DeepRetrieval.Transforms;
 /// Iterative quantization (Gong &amp; Lazebnik 2011; Faiss's <c>ITQTransform</c>, factory <c>ITQ&lt;b&gt;</c>): centres
 /// vectors, projects them on their top <see cref="OutputDimension"/> principal components and rotates the result so
 /// that taking signs loses as little as possible. Followed by a binary index (<c>ITQ64,BFlat</c>) or
-/// <see cref="Hashing.ItqEncoder"/>, it gives b-bit codes whose Hamming distances track Euclidean distances far better
+/// <c>ItqEncoder</c> (DeepRetrieval.Hashing), it gives b-bit codes whose Hamming distances track Euclidean distances far better
 /// than random hyperplanes of the same length.
 /// </summary>
 /// <remarks>
@@ -22,12 +22,12 @@ namespace DeepRetrieval.Transforms;
 /// <para>Cost: a d × d covariance over the training rows, one eigendecomposition, then per iteration two n × b × b
 /// products. Train on a sample (tens of thousands of rows is plenty).</para>
 /// <para>Apply computes y = (x − mean) · P · R, b outputs per row; the transform itself is linear and keeps floats.
-/// Thread safety: after training, <see cref="Apply"/> may run concurrently.</para>
+/// Thread safety: after training, <see cref="Apply"/> and <see cref="ReverseTransform"/> may run concurrently.</para>
 /// </remarks>
-public sealed class ItqTransform : IVectorTransform
+public sealed class ItqTransform : IReversibleVectorTransform
 {
     /// <summary>The kind name used in index files and factory strings.</summary>
-    internal const string KindName = "ITQ";
+    public const string KindName = "ITQ";
 
     private const int MaxDimension = 1 << 16;
     private const int MaxIterations = 100_000;
@@ -205,6 +205,22 @@ public sealed class ItqTransform : IVectorTransform
         }
     }
 
+    /// <summary>
+    /// Maps outputs back to the input space: x = mean + Σⱼ yⱼ · pⱼ, where the rows pⱼ of the combined projection are
+    /// orthonormal (principal directions under an orthogonal rotation). For a vector of the training distribution the
+    /// result is its projection onto the kept principal subspace.
+    /// </summary>
+    /// <param name="input">Rows of <see cref="OutputDimension"/> values.</param>
+    /// <param name="output">Receives as many rows of <see cref="InputDimension"/> values.</param>
+    /// <exception cref="InvalidOperationException">The transform is not trained.</exception>
+    /// <exception cref="ArgumentException">The spans are not whole rows or their row counts differ.</exception>
+    public void ReverseTransform(ReadOnlySpan<float> input, Span<float> output)
+    {
+        if (!IsTrained) throw new InvalidOperationException("The ITQ transform must be trained before it is reversed; call Train first.");
+        TransformRows.CheckPair(input, output, OutputDimension, InputDimension);
+        TransformRows.CombineRows(input, output, _projection, _mean, OutputDimension, InputDimension);
+    }
+
     /// <inheritdoc />
     public void Write(IndexPayloadWriter writer)
     {
@@ -235,11 +251,16 @@ public sealed class ItqTransform : IVectorTransform
         float[] rotation = reader.ReadArray<float>((long)b * b, "ITQ rotation");
         if (!FiniteValues.All(mean) || !FiniteValues.All(components) || !FiniteValues.All(rotation))
             throw reader.Corrupt("the ITQ mean, components or rotation hold a non-finite value");
-        // A rotation's rows are unit vectors; anything else was not written by Train.
+        if (!VectorValidation.InRange(mean, d))
+            throw reader.Corrupt("the ITQ mean is larger than any vector a transform accepts");
+        // The rotation's rows and the components (principal directions) are unit vectors; anything else was not written
+        // by Train, and scaled-up rows would map ordinary vectors to ∞.
         for (int k = 0; k < b; k++)
         {
             float norm = TensorPrimitives.Norm(rotation.AsSpan(k * b, b));
-            if (MathF.Abs(norm - 1f) > 1e-3f) throw reader.Corrupt($"row {k} of the ITQ rotation has length {norm}, not 1");
+            if (!(MathF.Abs(norm - 1f) <= 1e-3f)) throw reader.Corrupt($"row {k} of the ITQ rotation has length {norm}, not 1");
+            norm = TensorPrimitives.Norm(components.AsSpan(k * d, d));
+            if (!(MathF.Abs(norm - 1f) <= 1e-3f)) throw reader.Corrupt($"ITQ component {k} has length {norm}, not 1");
         }
         transform._mean = mean;
         transform._components = components;
@@ -316,12 +337,5 @@ public sealed class ItqTransform : IVectorTransform
         return values;
     }
 
-    private int CheckRows(ReadOnlySpan<float> vectors, string parameterName)
-    {
-        if (vectors.Length % InputDimension != 0)
-            throw new ArgumentException($"Expected whole rows of dimension {InputDimension}, but got {vectors.Length} values. Check the vectors' dimension.", parameterName);
-        if (!FiniteValues.All(vectors))
-            throw new ArgumentException("Vectors must be finite (no NaN or infinity).", parameterName);
-        return vectors.Length / InputDimension;
-    }
+    private int CheckRows(ReadOnlySpan<float> vectors, string parameterName) => VectorValidation.CheckRows(vectors, InputDimension, parameterName);
 }

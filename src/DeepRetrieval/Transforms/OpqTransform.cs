@@ -24,7 +24,7 @@ namespace DeepRetrieval.Transforms;
 /// short PQ training).</para>
 /// <para>Thread safety: after training, <see cref="Apply"/> and <see cref="ReverseTransform"/> may run concurrently.</para>
 /// </remarks>
-public sealed class OpqTransform : IVectorTransform
+public sealed class OpqTransform : IReversibleVectorTransform
 {
     /// <summary>The kind name used in index files and factory strings.</summary>
     public const string KindName = "OPQ";
@@ -170,15 +170,8 @@ public sealed class OpqTransform : IVectorTransform
     public void ReverseTransform(ReadOnlySpan<float> input, Span<float> output)
     {
         RequireTrained();
-        int rows = TransformRows.CheckPair(input, output, OutputDimension, InputDimension);
-        int d = InputDimension, d2 = OutputDimension;
-        for (int r = 0; r < rows; r++)
-        {
-            Span<float> x = output.Slice(r * d, d);
-            x.Clear();
-            ReadOnlySpan<float> y = input.Slice(r * d2, d2);
-            for (int i = 0; i < d2; i++) TensorPrimitives.MultiplyAdd(_rotation.AsSpan(i * d, d), y[i], x, x);
-        }
+        TransformRows.CheckPair(input, output, OutputDimension, InputDimension);
+        TransformRows.CombineRows(input, output, _rotation, [], OutputDimension, InputDimension);
     }
 
     /// <inheritdoc />

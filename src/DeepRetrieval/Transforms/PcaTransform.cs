@@ -22,7 +22,7 @@ namespace DeepRetrieval.Transforms;
 /// reproducible from the data alone. A whitened component of zero variance (λ + ε = 0) is mapped to zero.</para>
 /// <para>Thread safety: after training, <see cref="Apply"/> and <see cref="ReverseTransform"/> may run concurrently.</para>
 /// </remarks>
-public sealed class PcaTransform : IVectorTransform
+public sealed class PcaTransform : IReversibleVectorTransform
 {
     /// <summary>The kind name used in index files and factory strings.</summary>
     public const string KindName = "PCA";
@@ -137,8 +137,7 @@ public sealed class PcaTransform : IVectorTransform
                 if (Math.Abs(vectorsByColumn[j, column]) > Math.Abs(vectorsByColumn[largest, column])) largest = j;
             double sign = vectorsByColumn[largest, column] < 0 ? -1 : 1;
             for (int j = 0; j < d; j++) projection[i, j] = sign * vectorsByColumn[j, column];
-            double variance = Math.Max(0.0, eigenvalues[i]) + WhiteningEpsilon;
-            scales[i] = !Whiten ? 1.0 : variance > 0 ? 1.0 / Math.Sqrt(variance) : 0.0;
+            scales[i] = ScaleOf(eigenvalues[i], Whiten, WhiteningEpsilon);
         }
 
         Matrix<double> rotation = RandomRotation ? RandomOrthogonal(k, Seed) : Matrix<double>.Build.DenseIdentity(k);
@@ -188,15 +187,8 @@ public sealed class PcaTransform : IVectorTransform
     public void ReverseTransform(ReadOnlySpan<float> input, Span<float> output)
     {
         RequireTrained();
-        int rows = TransformRows.CheckPair(input, output, OutputDimension, InputDimension);
-        int d = InputDimension, k = OutputDimension;
-        for (int r = 0; r < rows; r++)
-        {
-            Span<float> x = output.Slice(r * d, d);
-            _mean.CopyTo(x);
-            ReadOnlySpan<float> y = input.Slice(r * k, k);
-            for (int i = 0; i < k; i++) TensorPrimitives.MultiplyAdd(_backward.AsSpan(i * d, d), y[i], x, x);
-        }
+        TransformRows.CheckPair(input, output, OutputDimension, InputDimension);
+        TransformRows.CombineRows(input, output, _backward, _mean, OutputDimension, InputDimension);
     }
 
     /// <inheritdoc />
@@ -236,8 +228,52 @@ public sealed class PcaTransform : IVectorTransform
         if (!FiniteValues.All(pca._mean) || !FiniteValues.All(pca._eigenvalues)
             || !FiniteValues.All(pca._forward) || !FiniteValues.All(pca._backward))
             throw reader.Corrupt("a PCA parameter is NaN or infinite");
+        if (!VectorValidation.InRange(pca._mean, d))
+            throw reader.Corrupt("the PCA mean is larger than any vector an index accepts");
+        if (pca.InconsistentMatrices() is { } problem) throw reader.Corrupt(problem);
         pca.IsTrained = true;
         return pca;
+    }
+
+    // The whitening scale of component i: 1 without whitening, else 1/√(max(0, λᵢ) + ε), or 0 for no variance at all.
+    private static double ScaleOf(float eigenvalue, bool whiten, float epsilon)
+    {
+        double variance = Math.Max(0.0, eigenvalue) + epsilon;
+        return !whiten ? 1.0 : variance > 0 ? 1.0 / Math.Sqrt(variance) : 0.0;
+    }
+
+    // Train writes forward = R·S·P and backward = R·S⁻¹·P (R orthogonal, P with orthonormal rows, S the scales of the
+    // saved eigenvalues and epsilon), so ‖forward‖²_F = Σ sᵢ², ‖backward‖²_F = Σ 1/sᵢ² over sᵢ > 0, and each
+    // forwardᵢ · backwardᵢ lies in [0, 1]. Matrices scaled up (a file whose outputs overflow to ∞) or not paired fail.
+    private string? InconsistentMatrices()
+    {
+        int d = InputDimension, k = OutputDimension;
+        double forwardExpected = 0, backwardExpected = 0;
+        for (int i = 0; i < k; i++)
+        {
+            double s = ScaleOf(_eigenvalues[i], Whiten, WhiteningEpsilon);
+            forwardExpected += s * s;
+            if (s > 0) backwardExpected += 1 / (s * s);
+        }
+        double forward = SquaredNorm(_forward), backward = SquaredNorm(_backward);
+        if (!(Math.Abs(forward - forwardExpected) <= 1e-3 * forwardExpected + 1e-12))
+            return $"the PCA matrix has squared norm {forward:G6} but its eigenvalues and epsilon give {forwardExpected:G6}";
+        if (!(Math.Abs(backward - backwardExpected) <= 1e-3 * backwardExpected + 1e-12))
+            return $"the PCA reverse matrix has squared norm {backward:G6} but its eigenvalues and epsilon give {backwardExpected:G6}";
+        for (int i = 0; i < k; i++)
+        {
+            double dot = TensorPrimitives.Dot(_forward.AsSpan(i * d, d), _backward.AsSpan(i * d, d));
+            if (!(dot >= -1e-3 && dot <= 1 + 1e-3))
+                return $"row {i} of the PCA matrix and of its reverse have dot product {dot:G6}, outside [0, 1]";
+        }
+        return null;
+    }
+
+    private static double SquaredNorm(float[] values)
+    {
+        double sum = 0;
+        foreach (float v in values) sum += (double)v * v;
+        return sum;
     }
 
     internal static float[] ComputeMean(ReadOnlySpan<float> vectors, int rows, int d)

@@ -5,25 +5,33 @@ namespace DeepRetrieval.Transforms;
 /// <summary>The argument checks every transform makes, with the messages the interface promises.</summary>
 internal static class TransformRows
 {
-    /// <summary>Rows in <paramref name="vectors"/>; throws unless they are whole rows of finite values.</summary>
-    public static int Check(ReadOnlySpan<float> vectors, int dimension, string parameterName)
+    /// <summary>Rows in <paramref name="vectors"/>; throws unless they are whole rows of finite, in-range values (<see cref="VectorValidation"/>).</summary>
+    public static int Check(ReadOnlySpan<float> vectors, int dimension, string parameterName) =>
+        VectorValidation.CheckRows(vectors, dimension, parameterName);
+
+    /// <summary>
+    /// The reverse of a linear map, for each row y of <paramref name="input"/>: x = offset + Σᵢ yᵢ · basisᵢ, where basis holds
+    /// one row of the output width per input component and an empty <paramref name="offset"/> means zero. Allocation-free.
+    /// </summary>
+    public static void CombineRows(ReadOnlySpan<float> input, Span<float> output, ReadOnlySpan<float> basis, ReadOnlySpan<float> offset, int inputWidth, int outputWidth)
     {
-        if (vectors.Length % dimension != 0)
-            throw new ArgumentException($"Expected whole rows of dimension {dimension}, but got {vectors.Length} values ({vectors.Length} is not a multiple of {dimension}). Check the vectors' dimension.", parameterName);
-        if (!FiniteValues.All(vectors))
+        int rows = input.Length / inputWidth;
+        for (int r = 0; r < rows; r++)
         {
-            int bad = 0;
-            while (float.IsFinite(vectors[bad])) bad++;
-            throw new ArgumentException($"Row {bad / dimension}, component {bad % dimension} is {vectors[bad]}; vectors must be finite (no NaN or infinity).", parameterName);
+            Span<float> x = output.Slice(r * outputWidth, outputWidth);
+            if (offset.IsEmpty) x.Clear();
+            else offset.CopyTo(x);
+            ReadOnlySpan<float> y = input.Slice(r * inputWidth, inputWidth);
+            for (int i = 0; i < inputWidth; i++) TensorPrimitives.MultiplyAdd(basis.Slice(i * outputWidth, outputWidth), y[i], x, x);
         }
-        return vectors.Length / dimension;
     }
 
-    /// <summary>Checks an input/output pair for a map from <paramref name="inputDimension"/> to <paramref name="outputDimension"/> components; returns the row count.</summary>
+    /// <summary>Checks an input/output pair (whole rows of finite, in-range values; see <see cref="VectorValidation"/>) for a map from <paramref name="inputDimension"/> to <paramref name="outputDimension"/> components; returns the row count.</summary>
     public static int CheckPair(ReadOnlySpan<float> input, Span<float> output, int inputDimension, int outputDimension)
     {
         if (input.Length % inputDimension != 0)
             throw new ArgumentException($"Expected whole input rows of dimension {inputDimension}, but got {input.Length} values. Check the vectors' dimension.", nameof(input));
+        VectorValidation.CheckValues(input, inputDimension, nameof(input));
         int rows = input.Length / inputDimension;
         if (output.Length != (long)rows * outputDimension)
             throw new ArgumentException($"The output must hold {rows} rows of dimension {outputDimension} ({(long)rows * outputDimension} values); got {output.Length}.", nameof(output));

@@ -1,4 +1,5 @@
 using DeepRetrieval.Data;
+using DeepRetrieval.Datasets;
 
 namespace DeepRetrieval.Tests.Data;
 

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using DeepRetrieval.Data;
+using DeepRetrieval.Datasets;
 
 namespace DeepRetrieval.Tests.Data;
 

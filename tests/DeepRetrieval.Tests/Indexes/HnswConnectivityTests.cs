@@ -1,4 +1,5 @@
 using DeepRetrieval.Indexes;
+using DeepRetrieval.Indexes.Hnsw;
 using FluentAssertions;
 
 namespace DeepRetrieval.Tests.Indexes;

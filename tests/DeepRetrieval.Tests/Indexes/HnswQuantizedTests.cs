@@ -1,4 +1,6 @@
+using DeepRetrieval.Distances;
 using DeepRetrieval.Indexes;
+using DeepRetrieval.Indexes.Hnsw;
 using DeepRetrieval.Persistence;
 using DeepRetrieval.Quantization;
 using FluentAssertions;
@@ -66,21 +68,8 @@ public class HnswQuantizedTests
         ((Action)(() => index.Add(Data))).Should().Throw<InvalidOperationException>().WithMessage("*train*");
         index.Train(Data);
         index.Add(Data.AsSpan(0, D * 10));
-        ((Action)(() => index.Train(Data))).Should().Throw<InvalidOperationException>().WithMessage("*retraining*");
+        ((Action)(() => index.Train(Data))).Should().Throw<InvalidOperationException>().WithMessage("*already holds*");
         new HnswIndex(D, ScalarQuantizerType.Fp16).IsTrained.Should().BeTrue();
-    }
-
-    [Fact]
-    public void SaveAndLoad_GivesIdenticalResults()
-    {
-        HnswIndex index = Build(ScalarQuantizerType.SQ8);
-        using var stream = new MemoryStream();
-        index.Save(stream);
-        stream.Position = 0;
-        var loaded = (HnswIndex)IndexFile.Load(stream);
-        loaded.Quantization.Should().Be(ScalarQuantizerType.SQ8);
-        loaded.Search(Queries, 10).Ids.Should().Equal(index.Search(Queries, 10).Ids);
-        loaded.Search(Queries, 10).Distances.Should().Equal(index.Search(Queries, 10).Distances);
     }
 
     [Fact]
@@ -112,5 +101,95 @@ public class HnswQuantizedRemovalTests
         SearchResult found = index.Search(data.AsSpan(1 * d, d), 5, new HnswSearchOptions { Ef = 64 });
         found.Ids[0].Should().Be(1L);
         found.Ids.Should().OnlyContain(id => id % 2 == 1);
+    }
+}
+
+// HNSW over SQ8 codes (walked in integers) with an exact re-rank from the raw floats: Faiss's HNSW32,SQ8 under an IndexRefineFlat.
+public class HnswQuantizedRefineTests
+{
+    private const int D = 47; // odd: the integer kernel's overlapping last block and its scalar fallback both run
+    private static readonly float[] Data = TestData.Clustered(2000, D, 30, 51);
+    private static readonly float[] Queries = TestData.Clustered(60, D, 30, 52);
+
+    private static RefineFlatIndex Build(double kFactor)
+    {
+        var index = (RefineFlatIndex)IndexFactory.Create(D, "HNSW16,SQ8,RFlat");
+        index.KFactor = kFactor;
+        ((HnswIndex)index.BaseIndex).BuildThreads = 1;
+        index.Train(Data);
+        index.Add(Data);
+        return index;
+    }
+
+    [Theory]
+    [InlineData(1.0)]
+    [InlineData(4.0)]
+    public void Search_ReturnsTheFloatReRankOfTheBaseCandidates(double kFactor)
+    {
+        const int k = 10;
+        RefineFlatIndex index = Build(kFactor);
+        var options = new HnswSearchOptions { Ef = 24 };
+        int candidates = (int)Math.Ceiling(k * kFactor);
+        SearchResult found = index.Search(Queries, k, options);
+        SearchResult proposed = index.BaseIndex.Search(Queries, candidates, options);
+        for (int q = 0; q < Queries.Length / D; q++)
+        {
+            float[] query = Queries.AsSpan(q * D, D).ToArray();
+            var expected = proposed.IdsOf(q).ToArray().Where(id => id >= 0)
+                .Select(id => (Distance: Distance.SquaredL2(query, Data.AsSpan((int)id * D, D)), Id: id))
+                .OrderBy(c => c.Distance).ThenBy(c => c.Id).Take(k).ToArray();
+            found.IdsOf(q).ToArray().Should().Equal(expected.Select(c => c.Id));
+            found.DistancesOf(q).ToArray().Should().Equal(expected.Select(c => c.Distance));
+        }
+    }
+
+    [Fact]
+    public void Search_WithReRank_HasHighRecall_AndSurvivesSaveAndLoad()
+    {
+        RefineFlatIndex index = Build(2.0);
+        var flat = new FlatIndex(D);
+        flat.Add(Data);
+        SearchResult truth = flat.Search(Queries, 10);
+        var options = new HnswSearchOptions { Ef = 32 };
+        SearchResult found = index.Search(Queries, 10, options);
+        int hits = 0;
+        for (int q = 0; q < truth.QueryCount; q++) hits += found.IdsOf(q).ToArray().Intersect(truth.IdsOf(q).ToArray()).Count();
+        (hits / (double)truth.Ids.Length).Should().BeGreaterThan(0.95);
+
+        using var stream = new MemoryStream();
+        index.Save(stream);
+        stream.Position = 0;
+        var loaded = (RefineFlatIndex)IndexFile.Load(stream);
+        SearchResult again = loaded.Search(Queries, 10, options);
+        again.Ids.Should().Equal(found.Ids);
+        again.Distances.Should().Equal(found.Distances);
+        loaded.Contains(7).Should().BeTrue();
+        var row = new float[D];
+        loaded.Reconstruct(7, row);
+        row.Should().Equal(Data.AsSpan(7 * D, D).ToArray());
+    }
+
+    [Fact]
+    public void Sq8Search_ReturnsTheQueryToCodeDistances_OfWhatTheIntegerWalkKept()
+    {
+        // The walk ranks by the symmetric integer key; what HNSW_SQ returns is still the float query's distance to the code.
+        var index = (HnswIndex)IndexFactory.Create(D, "HNSW16,SQ8");
+        index.BuildThreads = 1;
+        index.Train(Data);
+        index.Add(Data);
+        var quantizer = new ScalarQuantizer(D, ScalarQuantizerType.SQ8);
+        quantizer.Train(Data);
+        var code = new byte[D];
+        SearchResult found = index.Search(Queries, 10, new HnswSearchOptions { Ef = 32 });
+        for (int q = 0; q < found.QueryCount; q++)
+        {
+            ReadOnlySpan<float> query = Queries.AsSpan(q * D, D);
+            for (int j = 0; j < 10; j++)
+            {
+                quantizer.Encode(Data.AsSpan((int)found.IdsOf(q)[j] * D, D), code);
+                found.DistancesOf(q)[j].Should().Be(quantizer.SquaredL2(query, code));
+            }
+            found.DistancesOf(q).ToArray().Should().BeInAscendingOrder();
+        }
     }
 }

@@ -1,4 +1,5 @@
 using DeepRetrieval.Indexes;
+using DeepRetrieval.Indexes.Trees;
 using DeepRetrieval.Persistence;
 
 namespace DeepRetrieval.Tests.Indexes;
@@ -98,19 +99,6 @@ public class KdTreeIndexTests
     }
 
     [Fact]
-    public void Search_PadsWithMissing_WhenKExceedsCount()
-    {
-        var tree = new KdTreeIndex(2, leafSize: 1);
-        tree.Add([0f, 0f, 3f, 0f, 1f, 0f], [7, 8, 9]);
-        tree.Build();
-        tree.NodeCount.Should().Be(5);
-        SearchResult result = tree.Search([1f, 0f], 5);
-        result.Ids.Should().Equal(9L, 7L, 8L, -1L, -1L);
-        result.Distances[..3].Should().Equal(0f, 1f, 4f);
-        result.Distances[3..].Should().OnlyContain(v => float.IsNaN(v));
-    }
-
-    [Fact]
     public void Filter_ExcludesIds_InExactAndBudgetedSearch()
     {
         const int d = 3;
@@ -145,26 +133,6 @@ public class KdTreeIndexTests
         tree.Search(queries, 10).Ids.Should().Equal(flat.Search(queries, 10).Ids);
         FluentActions.Invoking(() => tree.Remove([1, 4])).Should().Throw<KeyNotFoundException>().WithMessage("*4*");
         tree.Count.Should().Be(600);
-    }
-
-    [Fact]
-    public void RangeSearch_EqualsFlatIndex()
-    {
-        const int d = 3;
-        float[] data = IntegerGrid(700, d, 13);
-        float[] queries = IntegerGrid(20, d, 14);
-        var tree = new KdTreeIndex(d, leafSize: 6);
-        tree.Add(data);
-        var flat = new FlatIndex(d);
-        flat.Add(data);
-        RangeSearchResult expected = flat.RangeSearch(queries, 2.5f);
-        RangeSearchResult actual = tree.RangeSearch(queries, 2.5f);
-        actual.Offsets.Should().Equal(expected.Offsets);
-        for (int q = 0; q < 20; q++)
-        {
-            actual.IdsOf(q).ToArray().Should().BeEquivalentTo(expected.IdsOf(q).ToArray());
-            actual.DistancesOf(q).ToArray().Should().OnlyContain(v => v < 2.5f);
-        }
     }
 
     [Fact]
@@ -228,7 +196,7 @@ public class KdTreeIndexTests
     private static MemoryStream HandWrittenTree(int rootFirstChild, int secondLeafEnd)
     {
         var stream = new MemoryStream();
-        IndexFile.Write(stream, KdTreeIndex.KindName, w =>
+        IndexFileFormat.Write(stream, KdTreeIndex.KindName, w =>
         {
             w.WriteInt32(1);
             w.WriteInt32((int)Metric.L2);

@@ -1,4 +1,5 @@
 using DeepRetrieval.Indexes;
+using DeepRetrieval.Indexes.Codes;
 using DeepRetrieval.Transforms;
 
 namespace DeepRetrieval.Tests.Indexes;

@@ -1,4 +1,5 @@
 using DeepRetrieval.Indexes;
+using DeepRetrieval.Indexes.Trees;
 using DeepRetrieval.Persistence;
 
 namespace DeepRetrieval.Tests.Indexes;
@@ -100,28 +101,6 @@ public class RandomProjectionForestIndexTests
     }
 
     [Fact]
-    public void SaveAndLoad_GiveIdenticalResults()
-    {
-        RandomProjectionForestIndex forest = Forest(5, Metric.InnerProduct);
-        forest.SearchK = 120;
-        forest.Add(TestData.Gaussian(30, D, 32)); // stays in the tail
-        forest.IndexedCount.Should().Be(4000);
-        var stream = new MemoryStream();
-        forest.Save(stream);
-        stream.Position = 0;
-        var loaded = (RandomProjectionForestIndex)IndexFile.Load(stream);
-        loaded.Count.Should().Be(4030);
-        loaded.IndexedCount.Should().Be(4000);
-        loaded.SearchK.Should().Be(120);
-        loaded.TreeCount.Should().Be(5);
-        loaded.Metric.Should().Be(Metric.InnerProduct);
-        SearchResult before = forest.Search(Queries, 10);
-        SearchResult after = loaded.Search(Queries, 10);
-        after.Ids.Should().Equal(before.Ids);
-        after.Distances.Should().Equal(before.Distances);
-    }
-
-    [Fact]
     public void Search_PadsWithMissing_WhenKExceedsCount_AndScansTheTail()
     {
         var forest = new RandomProjectionForestIndex(2, 3, leafSize: 1);
@@ -146,14 +125,6 @@ public class RandomProjectionForestIndexTests
         result.Ids.Should().OnlyContain(id => id % 2 == 1);
         FluentActions.Invoking(() => forest.Remove([1, 2])).Should().Throw<KeyNotFoundException>().WithMessage("*2*");
         forest.Count.Should().Be(2000);
-    }
-
-    [Fact]
-    public void Filter_IsApplied()
-    {
-        RandomProjectionForestIndex forest = Forest(4);
-        SearchResult result = forest.Search(Queries, 10, new RandomProjectionForestSearchOptions { SearchK = 500, Filter = id => id % 5 == 0 });
-        result.Ids.Where(id => id >= 0).Should().OnlyContain(id => id % 5 == 0).And.NotBeEmpty();
     }
 
     [Fact]
@@ -189,7 +160,7 @@ public class RandomProjectionForestIndexTests
     private static MemoryStream HandWrittenForest(int firstChild, int secondLeafRow)
     {
         var stream = new MemoryStream();
-        IndexFile.Write(stream, RandomProjectionForestIndex.KindName, w =>
+        IndexFileFormat.Write(stream, RandomProjectionForestIndex.KindName, w =>
         {
             w.WriteInt32(1);
             w.WriteInt32((int)Metric.L2);

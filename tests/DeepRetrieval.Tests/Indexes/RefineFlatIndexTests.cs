@@ -1,5 +1,8 @@
 using DeepRetrieval.Distances;
 using DeepRetrieval.Indexes;
+using DeepRetrieval.Indexes.Codes;
+using DeepRetrieval.Indexes.Hnsw;
+using DeepRetrieval.Indexes.Trees;
 using DeepRetrieval.Persistence;
 using DeepRetrieval.Quantization;
 
@@ -81,25 +84,6 @@ public class RefineFlatIndexTests
         actual.Ids.Should().Equal(expected.Ids);
         for (int i = 0; i < actual.Distances.Length; i++)
             actual.Distances[i].Should().BeApproximately(expected.Distances[i], 1e-3f * Math.Max(1f, Math.Abs(expected.Distances[i])));
-    }
-
-    [Fact]
-    public void SaveAndLoad_NestTheBase_AndGiveIdenticalResults()
-    {
-        RefineFlatIndex refined = RefinedSq4(3);
-        refined.Remove([5, 6, 7]).Should().Be(3);
-        var stream = new MemoryStream();
-        refined.Save(stream);
-        stream.Position = 0;
-        var loaded = (RefineFlatIndex)IndexFile.Load(stream);
-        loaded.KFactor.Should().Be(3);
-        loaded.Count.Should().Be(2997);
-        loaded.BaseIndex.Should().BeOfType<ScalarQuantizerIndex>().Which.Count.Should().Be(2997);
-        loaded.NextId.Should().Be(3000);
-        SearchResult before = refined.Search(Queries, 10);
-        SearchResult after = loaded.Search(Queries, 10);
-        after.Ids.Should().Equal(before.Ids);
-        after.Distances.Should().Equal(before.Distances);
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using DeepRetrieval.Hashing;
 using DeepRetrieval.Indexes;
+using DeepRetrieval.Indexes.Binary;
 using DeepRetrieval.Persistence;
 using DeepRetrieval.Tests.Indexes;
 using DeepRetrieval.Transforms;
@@ -97,11 +98,11 @@ public class ItqTransformTests
         var codes = new byte[n * 8];
         encoder.Encode(data, codes);
         var binary = new BinaryFlatIndex(64);
-        binary.AddCodes(codes, Enumerable.Range(0, n).Select(i => (long)i).ToArray());
+        binary.Add(codes, Enumerable.Range(0, n).Select(i => (long)i).ToArray());
         var queryCodes = new byte[nq * 8];
         encoder.Encode(queries, queryCodes);
         var ids = new long[nq * 10];
-        binary.SearchCodes(queryCodes, 10, ids, new int[nq * 10]);
+        binary.Search(queryCodes, 10, ids, new int[nq * 10]);
 
         var exact = new FlatIndex(d);
         exact.Add(data);
@@ -116,7 +117,7 @@ public class ItqTransformTests
 
         foreach (bool trainThresholds in new[] { false, true })
         {
-            var (lshTen, lshOne) = LshIndexTests.RecallAt10(new LshIndex(d, 64, Metric.L2, trainThresholds), data, queries, d, Metric.L2);
+            var (lshTen, lshOne) = LshIndexTests.RecallAt10(new LshIndex(d, 64, Metric.Hamming, trainThresholds), data, queries, d, Metric.L2);
             itqTen.Should().BeGreaterThan(lshTen + 0.03);
             itqOne.Should().BeGreaterThan(lshOne + 0.1);
         }
@@ -157,7 +158,7 @@ public class ItqTransformTests
     private static byte[] PayloadOf(ItqTransform transform)
     {
         var stream = new MemoryStream();
-        IndexFile.Write(stream, "ITQ", transform.Write);
+        IndexFileFormat.Write(stream, "ITQ", transform.Write);
         const int header = 4 + 4 + 1 + 3, trailer = 16;
         return stream.ToArray()[header..^trailer];
     }

@@ -198,16 +198,62 @@ public class BatchTransformTests
     }
 
     [Fact]
-    public void TorchVisionTransform_AppliesTheWrappedTransformToTheBatch_WithProbabilityP()
+    public void TorchVisionTransform_AppliesTheWrappedTransformToEachSample_WithProbabilityP()
     {
         using var scope = NewDisposeScope();
         Tensor images = Ramp(2, 1, 2, 3);
         new TorchVisionTransform(torchvision.transforms.HorizontalFlip(), 1).Apply(images, new Generator(16)).IsEqualTo(images.flip(3)).Should().BeTrue();
         new TorchVisionTransform(torchvision.transforms.HorizontalFlip(), 0).Apply(images, new Generator(16)).IsEqualTo(images).Should().BeTrue();
+        // One coin per sample: over 100 batches of 2, about half the samples flip, and some batches flip one sample only.
         var half = new TorchVisionTransform(torchvision.transforms.HorizontalFlip(), 0.5);
         var generator = new Generator(17);
-        int flips = Enumerable.Range(0, 100).Count(_ => half.Apply(images, generator).IsEqualTo(images.flip(3)));
-        flips.Should().BeInRange(30, 70);
+        int flips = 0, mixed = 0;
+        for (int i = 0; i < 100; i++)
+        {
+            Tensor output = half.Apply(images, generator);
+            bool first = output[0].IsEqualTo(images[0].flip(2)), second = output[1].IsEqualTo(images[1].flip(2));
+            flips += (first ? 1 : 0) + (second ? 1 : 0);
+            mixed += first != second ? 1 : 0;
+        }
+        flips.Should().BeInRange(70, 130);
+        mixed.Should().BeInRange(30, 70);
+    }
+
+    [Fact]
+    public void TorchVisionTransform_DrawsEachSamplesParameters_FromTheGivenGenerator()
+    {
+        using var scope = NewDisposeScope();
+        // Two identical images: a batch-wide draw would jitter them alike; per-sample draws make them differ.
+        Tensor image = rand(1, 3, 8, 8, generator: new Generator(21)) * 0.5 + 0.1; // at most 0.6, so 1.5 × stays below the clamp at 1
+        Tensor images = cat([image, image, image, image], 0);
+        var jitter = new TorchVisionTransform(torchvision.transforms.ColorJitter(brightness: 0.5f));
+        Tensor first = jitter.Apply(images, new Generator(22));
+        for (int i = 1; i < 4; i++)
+            first[i].IsEqualTo(first[0]).Should().BeFalse($"sample {i} gets its own brightness");
+        // A brightness jitter scales each image by one factor in [0.5, 1.5].
+        Tensor factors = first.flatten(1) / images.flatten(1);
+        (factors.max(1).values - factors.min(1).values).abs().max().item<float>().Should().BeLessThan(1e-5f);
+        factors.min().item<float>().Should().BeGreaterThanOrEqualTo(0.5f);
+        factors.max().item<float>().Should().BeLessThanOrEqualTo(1.5f);
+
+        // The same seed gives the same draws, whatever torch's global generator did in between.
+        manual_seed(123);
+        jitter.Apply(images, new Generator(22)).IsEqualTo(first).Should().BeTrue("the same generator seed reproduces every sample");
+        jitter.Apply(images, new Generator(23)).IsEqualTo(first).Should().BeFalse("another seed draws other parameters");
+        // The global generator is left where it was.
+        manual_seed(5);
+        Tensor expected = rand(3);
+        manual_seed(5);
+        jitter.Apply(images, new Generator(24));
+        rand(3).IsEqualTo(expected).Should().BeTrue("the call restores torch's global generator");
+    }
+
+    [Fact]
+    public void TorchVisionTransform_RejectsATransformThatChangesTheShape()
+    {
+        using var scope = NewDisposeScope();
+        var crop = new TorchVisionTransform(torchvision.transforms.CenterCrop(2));
+        crop.Invoking(t => t.Apply(rand(2, 1, 4, 4), new Generator(25))).Should().Throw<InvalidOperationException>().WithMessage("*keep the shape*");
     }
 
     [Fact]

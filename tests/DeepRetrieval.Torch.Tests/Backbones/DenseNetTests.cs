@@ -150,7 +150,8 @@ public sealed class DenseNetTests(DenseNetFixture fixture) : IClassFixture<Dense
     public void Registration_DescribesDenseNet121()
     {
         var (info, factory) = DenseNet.Registrations().Single();
-        info.Should().Be(new BackboneInfo("densenet121", 1024, 32, 224, BackboneInfo.ImageNetMean, BackboneInfo.ImageNetStd));
+        info.Should().Be(new BackboneInfo("densenet121", 1024, 32, 224, BackboneInfo.ImageNetMean, BackboneInfo.ImageNetStd) { Pretrained = info.Pretrained });
+        info.Pretrained!.FileName.Should().Be("densenet121.ra_in1k.safetensors");
         info.OutputChannels.Should().Be(Net.OutputChannels);
         info.OutputStride.Should().Be(Net.OutputStride);
         factory.Should().NotBeNull();

@@ -74,10 +74,10 @@ public sealed class EfficientNetTests(EfficientNetFixture nets) : IClassFixture<
     }
 
     [Fact]
-    public void SqueezeExcite_GatesChannelsWithSigmoidOfTheSiluBottleneck_HandValues()
+    public void SqueezeExcitation_EfficientNetLayout_GatesChannelsWithSigmoidOfTheSiluBottleneck_HandValues()
     {
         using var scope = NewDisposeScope();
-        var se = new SqueezeExcite(2, 1);
+        var se = SqueezeExcitation.ForEfficientNet(2, 1);
         var p = se.named_parameters().ToDictionary(x => x.name, x => x.parameter);
         using (no_grad())
         {

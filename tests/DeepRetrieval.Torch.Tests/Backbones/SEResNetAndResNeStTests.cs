@@ -1,4 +1,5 @@
 using DeepRetrieval.Torch.Backbones;
+using Xunit.Abstractions;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -6,7 +7,7 @@ using ResNet = DeepRetrieval.Torch.Backbones.ResNet;
 
 namespace DeepRetrieval.Torch.Tests.Backbones;
 
-public sealed class SEResNetAndResNeStTests
+public sealed class SEResNetAndResNeStTests(ITestOutputHelper output)
 {
     [Fact]
     public void SEResNet50_HasTimmParameterCountNamesAndOutput()
@@ -50,6 +51,44 @@ public sealed class SEResNetAndResNeStTests
         shapes["layer2.0.downsample.2.running_mean"].Should().Equal(512);
         net.eval();
         net.forward(randn(1, 3, 64, 64)).shape.Should().Equal(1, 2048, 2, 2);
+    }
+
+    [Theory]
+    [InlineData("seresnet50", "timm_seresnet50_keys.txt", 382)]
+    [InlineData("resnest50d", "timm_resnest50d_keys.txt", 474)]
+    public void StateDict_HasExactlyTimmsKeysAndShapes(string name, string keyFile, int count)
+    {
+        using var scope = NewDisposeScope();
+        // Key lists of timm's own seresnet50 / resnest50d (Fixtures/make_timm_resnet_fixtures.py).
+        var expected = TimmReference.ReadKeys(keyFile);
+        using var net = BackboneRegistry.Create(name);
+        var actual = net.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.shape);
+        actual.Should().HaveCount(count).And.BeEquivalentTo(expected);
+    }
+
+    [Fact]
+    public void SEResNet_WithTimmWeights_ReproducesTimmsStagesAndFeatures()
+    {
+        using var scope = NewDisposeScope();
+        // timm's ResNet with seresnet50's block arguments at planes 8..64 and 2, 1, 1, 1 blocks, random weights and BN statistics.
+        var reference = TimmReference.ReadTensors("timm_seresnet_tiny.tensors");
+        var net = new ResNet(new ResNetConfig { Block = ResNetBlockFactory.SqueezeExcitationBottleneck(16), Layers = [2, 1, 1, 1], Channels = [8, 16, 32, 64] });
+        output.WriteLine($"largest difference from timm: {TimmReference.ShouldReproduceStages(net, reference, rtol: 1e-4, atol: 1e-4):G3}");
+    }
+
+    [Fact]
+    public void ResNeSt_WithTimmWeights_ReproducesTimmsStagesAndFeatures()
+    {
+        using var scope = NewDisposeScope();
+        // timm's ResNet with resnest50d's arguments (radix 2, avd, deep stem, average-pool shortcuts) at stem width 8, planes
+        // 8..64 and 2, 1, 1, 1 blocks, random weights and BN statistics; the 40 × 40 input gives odd map sizes.
+        var reference = TimmReference.ReadTensors("timm_resnest_tiny.tensors");
+        var net = new ResNet(new ResNetConfig
+        {
+            Block = ResNetBlockFactory.SplitAttentionBottleneck(2), DeepStem = true, StemWidth = 8, AvgDown = true,
+            Layers = [2, 1, 1, 1], Channels = [8, 16, 32, 64],
+        });
+        output.WriteLine($"largest difference from timm: {TimmReference.ShouldReproduceStages(net, reference, rtol: 1e-4, atol: 1e-4):G3}");
     }
 
     [Fact]

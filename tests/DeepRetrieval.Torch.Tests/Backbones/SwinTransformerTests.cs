@@ -23,7 +23,8 @@ public sealed class SwinTransformerTests
     {
         using var scope = NewDisposeScope();
         var (info, factory) = SwinTransformer.Registrations().Single();
-        info.Should().Be(new BackboneInfo("swin_tiny_patch4_window7_224", 768, 32, 224, BackboneInfo.ImageNetMean, BackboneInfo.ImageNetStd));
+        info.Should().Be(new BackboneInfo("swin_tiny_patch4_window7_224", 768, 32, 224, BackboneInfo.ImageNetMean, BackboneInfo.ImageNetStd) { Pretrained = info.Pretrained });
+        info.Pretrained!.FileName.Should().Be("swin_tiny_patch4_window7_224.ms_in1k.safetensors");
         manual_seed(1);
         var swin = (SwinTransformer)factory(new BackboneOptions());
         swin.eval();

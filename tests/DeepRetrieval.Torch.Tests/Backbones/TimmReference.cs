@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Text;
+using DeepRetrieval.Torch.Backbones;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -57,6 +58,32 @@ internal static class TimmReference
                 throw new InvalidDataException($"{key}: shape [{string.Join(", ", target.shape)}], timm [{string.Join(", ", fixture[key].shape)}].");
             target.copy_(fixture[key].to(target.dtype));
         }
+    }
+
+    /// <summary>
+    /// Loads the fixture's state dict into <paramref name="net"/> (see <see cref="LoadStateDict"/>), runs the fixture's input
+    /// through it in eval mode, and checks every stage map named <c>stage.&lt;name&gt;</c> and the final map (<c>output</c>, timm's
+    /// <c>forward_features</c>) against timm's, element by element within <c>atol + rtol·|timm|</c>.
+    /// </summary>
+    /// <returns>The largest absolute difference over all maps.</returns>
+    public static double ShouldReproduceStages(Backbone net, IReadOnlyDictionary<string, Tensor> fixture, double rtol, double atol)
+    {
+        LoadStateDict(net, fixture);
+        net.eval();
+        var names = net.Stages.Select(s => s.Name).ToArray();
+        // One pass: the last stage's map is forward's output (a Backbone invariant tested with SmallCnn).
+        var maps = net.ForwardStages(fixture["input"], names);
+        double worst = 0;
+        void Compare(Tensor actual, Tensor expected, string what)
+        {
+            actual.shape.Should().Equal(expected.shape, what);
+            worst = Math.Max(worst, (actual - expected).abs().max().item<float>());
+            actual.allclose(expected, rtol: rtol, atol: atol).Should().BeTrue($"{what} must match timm's (largest difference {(actual - expected).abs().max().item<float>()})");
+        }
+        Compare(maps[^1], fixture["output"], "forward_features");
+        for (int i = 0; i < names.Length; i++)
+            Compare(maps[i], fixture[$"stage.{names[i]}"], names[i]);
+        return worst;
     }
 
     private static string FindFixture(string fileName, [CallerFilePath] string sourceFile = "")

@@ -1,5 +1,6 @@
 using DeepRetrieval.Data;
 using DeepRetrieval.Indexes;
+using DeepRetrieval.Indexes.Codes;
 using DeepRetrieval.Quantization;
 using DeepRetrieval.Torch.Backbones;
 using DeepRetrieval.Torch.Data;
@@ -180,7 +181,7 @@ public sealed class FeatureExtractorTests
     {
         using var scope = NewDisposeScope();
         using var folder = new ImageFolderFixture();
-        var dataset = new ImageFolderDataset(folder.Root, new ImageFolderOptions { Preprocessing = new ImagePreprocessing { ResizeMode = ImageResizeMode.Square, Size = 8 } });
+        var dataset = ImageFileSet.FromFolder(folder.Root, new ImageFileSetOptions { Preprocessing = new ImagePreprocessing { ResizeMode = ImageResizeMode.Square, Size = 8 } });
         var (model, _) = Model();
         var reports = new List<ExtractionProgress>();
         var logger = new ListLogger();
@@ -192,6 +193,7 @@ public sealed class FeatureExtractorTests
         scope.DisposablesCount.Should().Be(tensorsBefore, "batch tensors are freed batch by batch, not left in the caller's scope");
 
         features.Ids.Should().Equal(1, 2, 3, 5, 7);
+        features.Labels.Should().Equal(0, 1, 1, 2, 2);
         features.Skipped.Select(s => Path.GetFileName(s.Path)).Should().Equal("garbage.png", "c_truncated.png", "empty.jpg");
         reports.Select(r => r.Processed).Should().BeInAscendingOrder();
         reports[^1].Should().Match<ExtractionProgress>(r => r.Processed == 5 && r.Skipped == 3 && r.Total == 8 && r.ImagesPerSecond > 0);

@@ -1,3 +1,4 @@
+using DeepRetrieval.Torch.Augmentation;
 using DeepRetrieval.Torch.Backbones;
 using DeepRetrieval.Torch.Data;
 using DeepRetrieval.Torch.Losses;
@@ -78,7 +79,7 @@ public sealed class TrainerTests
         using var trainer = new EmbeddingTrainer(LinearModel(), loss, new TrainerOptions
         {
             Epochs = 1, BatchSize = 8, Progress = progress,
-            Mixing = (x, y, g) => new MixedBatch(x, zeros_like(y), ones_like(y), 0.25),
+            Mixer = new FixedLabelMixer(0.25),
         });
         trainer.Fit(data);
         progress.Reports.Should().ContainSingle().Which.Loss.Should().BeApproximately(0.75, 1e-6);
@@ -151,7 +152,7 @@ public sealed class TrainerTests
             {
                 Epochs = epochs, BatchSize = 16, Seed = 11, LearningRate = 0.01, LossLearningRate = 0.1, Optimizer = OptimizerKind.Adam,
                 Schedule = new WarmupCosineSchedule(2, 6), CheckpointPath = checkpoint, SwaStartEpoch = swa ? 1 : null,
-                BatchTransform = transform ? (x, g) => x + randn(x.shape, generator: g) * 0.1 : null,
+                BatchTransform = transform ? new GaussianNoise(0.1) : null,
             };
             nn.Module<Tensor, Tensor> Model() => nn.Sequential(new SmallCnn(1, [4, 4, 4, 4, 4]), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 6));
             ArcFaceLoss Loss(nn.Module<Tensor, Tensor, Tensor>? from)

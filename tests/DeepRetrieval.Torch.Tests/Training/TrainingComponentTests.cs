@@ -81,15 +81,62 @@ public sealed class TrainingComponentTests
     {
         using var scope = NewDisposeScope();
         Tensor points = tensor(new float[,] { { 0 }, { 0.1f }, { 5 }, { 5.1f } });
-        EmbeddingValidation.Evaluate(points, [0L, 0, 1, 1], normalize: false).Should().Be(new ValidationMetrics(1, 1, 1));
+        EmbeddingValidation.Evaluate(points, [0L, 0, 1, 1], metric: Metric.L2).Should().Be(new ValidationMetrics(1, 1, 1));
         // Labels 0, 1, 0, 1: each nearest other item has the other label; R = 1 for all, so every metric is 0.
-        EmbeddingValidation.Evaluate(points, [0L, 1, 0, 1], normalize: false).Should().Be(new ValidationMetrics(0, 0, 0));
+        EmbeddingValidation.Evaluate(points, [0L, 1, 0, 1], metric: Metric.L2).Should().Be(new ValidationMetrics(0, 0, 0));
         // Labels 0, 0, 0, 1: item 0's neighbours are 1 then 2 (both relevant); item 2's are 3 then 1 (AP@2 = ½·½);
         // item 3 has R = 0 and is skipped. P@1 = (1 + 1 + 0) / 3, MAP@R = (1 + 1 + ¼) / 3, R-Precision = (1 + 1 + ½) / 3.
-        var mixed = EmbeddingValidation.Evaluate(points, [0L, 0, 0, 1], normalize: false);
+        var mixed = EmbeddingValidation.Evaluate(points, [0L, 0, 0, 1], metric: Metric.L2);
         mixed.PrecisionAt1.Should().BeApproximately(2.0 / 3, 1e-12);
         mixed.MapAtR.Should().BeApproximately(2.25 / 3, 1e-12);
         mixed.RPrecision.Should().BeApproximately(2.5 / 3, 1e-12);
+    }
+
+    [Theory]
+    [InlineData(Metric.Cosine)]
+    [InlineData(Metric.L2)]
+    [InlineData(Metric.InnerProduct)]
+    public void Validation_ThroughTheFlatIndex_EqualsABruteForceLeaveOneOutRanking(Metric metric)
+    {
+        using var scope = NewDisposeScope();
+        // 300 points in 8 classes around class centres, so the metrics sit between 0 and 1.
+        using var generator = new Generator(41);
+        const int n = 300, d = 12;
+        long[] labels = Enumerable.Range(0, n).Select(i => (long)(i % 8)).ToArray();
+        Tensor centres = randn([8, d], ScalarType.Float64, generator: generator);
+        Tensor points = (centres.index_select(0, tensor(labels)) + randn([n, d], ScalarType.Float64, generator: generator) * 1.5).to(ScalarType.Float32);
+
+        var actual = EmbeddingValidation.Evaluate(points, labels, metric);
+
+        // Reference: the full n × n score matrix in float64, each row ranked (self excluded) and scored by the definitions.
+        Tensor x = points.to(ScalarType.Float64);
+        if (metric == Metric.Cosine) x = nn.functional.normalize(x, p: 2, dim: 1);
+        Tensor scores = metric == Metric.L2 ? -cdist(x, x).pow(2) : x.matmul(x.t());
+        scores = scores.masked_fill(eye(n, dtype: ScalarType.Bool), double.NegativeInfinity);
+        long[] ranking = scores.argsort(1, descending: true).contiguous().data<long>().ToArray();
+        double p1 = 0, map = 0, rPrecision = 0;
+        int queries = 0;
+        for (int q = 0; q < n; q++)
+        {
+            int r = labels.Count(l => l == labels[q]) - 1;
+            if (r == 0) continue;
+            queries++;
+            int hits = 0;
+            double precisionSum = 0;
+            for (int i = 0; i < r; i++)
+            {
+                if (labels[ranking[q * n + i]] != labels[q]) continue;
+                hits++;
+                precisionSum += hits / (double)(i + 1);
+            }
+            p1 += labels[ranking[q * n]] == labels[q] ? 1 : 0;
+            map += precisionSum / r;
+            rPrecision += hits / (double)r;
+        }
+        actual.PrecisionAt1.Should().BeApproximately(p1 / queries, 1e-9);
+        actual.MapAtR.Should().BeApproximately(map / queries, 1e-6);
+        actual.RPrecision.Should().BeApproximately(rPrecision / queries, 1e-6);
+        actual.MapAtR.Should().BeInRange(0.05, 0.95, "a test between the extremes");
     }
 
     [Fact]

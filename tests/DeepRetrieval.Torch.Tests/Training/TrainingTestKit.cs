@@ -1,4 +1,9 @@
+using DeepRetrieval.Torch.Augmentation;
 using DeepRetrieval.Torch.Data;
+using DeepRetrieval.Torch.Distances;
+using DeepRetrieval.Torch.Losses;
+using DeepRetrieval.Torch.Miners;
+using DeepRetrieval.Torch.Reducers;
 using DeepRetrieval.Torch.Training;
 using Microsoft.Extensions.Logging;
 using TorchSharp;
@@ -73,4 +78,53 @@ internal sealed class ListLogger : ILogger
 
     public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
         Entries.Add((logLevel, formatter(state, exception)));
+}
+
+/// <summary>A mixer that keeps the images and gives fixed label sets and λ.</summary>
+internal sealed class FixedLabelMixer(double lambda) : IBatchMixer
+{
+    public MixedBatch Apply(Tensor images, Tensor labels, Generator generator) => new(images, zeros_like(labels), ones_like(labels), lambda);
+}
+
+/// <summary>A metric loss (mean squared norm of the embeddings) that keeps what it was given.</summary>
+internal sealed class RecordingMetricLoss() : MetricLoss(nameof(RecordingMetricLoss), new LpDistance(), new MeanReducer())
+{
+    public List<Tensor> Embeddings { get; } = [];
+
+    public List<IndexTuples?> Tuples { get; } = [];
+
+    protected override IEnumerable<LossTerms> ComputeTerms(LossInput input)
+    {
+        Embeddings.Add(input.Embeddings.detach().clone().DetachFromDisposeScope());
+        Tuples.Add(input.Tuples);
+        yield return new LossTerms(input.Embeddings.pow(2).sum(1), LossTermKind.Element);
+    }
+}
+
+/// <summary>A linear softmax classifier loss that keeps the embeddings it was given.</summary>
+internal sealed class RecordingClassifierLoss(int classes, int dimension)
+    : ClassifierLoss(nameof(RecordingClassifierLoss), classes, dimension, classes, 0.1, new DotProductSimilarity(normalizeEmbeddings: false), null, null)
+{
+    public List<Tensor> Embeddings { get; } = [];
+
+    protected override Tensor ComputeLogits(Tensor embeddings) => Distance.Pairwise(embeddings, WeightLike(embeddings));
+
+    protected override (Tensor Logits, Tensor Targets) ComputeTrainingLogits(Tensor embeddings, Tensor labels)
+    {
+        Embeddings.Add(embeddings.detach().clone().DetachFromDisposeScope());
+        return (ComputeLogits(embeddings), labels);
+    }
+}
+
+/// <summary>A miner that delegates to another and keeps what it was given and what it returned.</summary>
+internal sealed class RecordingMiner(IMiner inner) : IMiner
+{
+    public List<(Tensor Embeddings, bool HasReference, IndexTuples Tuples)> Calls { get; } = [];
+
+    public IndexTuples Mine(Tensor embeddings, Tensor labels, Tensor? referenceEmbeddings = null, Tensor? referenceLabels = null)
+    {
+        IndexTuples tuples = inner.Mine(embeddings, labels, referenceEmbeddings, referenceLabels);
+        Calls.Add((embeddings.detach().clone().DetachFromDisposeScope(), referenceEmbeddings is not null, tuples));
+        return tuples;
+    }
 }

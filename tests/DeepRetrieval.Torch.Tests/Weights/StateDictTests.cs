@@ -77,7 +77,7 @@ public sealed class StateDictTests
         using var scope = NewDisposeScope();
         var net = new TinyNet();
         FluentActions.Invoking(() => StateDict.LoadFile(net, WeightFixtures.Path("nested.pt"))).Should().Throw<InvalidDataException>().WithMessage("*nested.pt*module.conv.weight*");
-        var report = StateDict.LoadFile(net, WeightFixtures.Path("nested.pt"), KeyMapping.ForFamily("resnet50"), strict: false);
+        var report = StateDict.LoadFile(net, WeightFixtures.Path("nested.pt"), KeyMapping.DropClassifier, strict: false);
         report.Dropped.Should().Equal("module.fc.weight", "module.fc.bias");
         report.Missing.Should().Equal("fc.weight", "fc.bias");
         report.Unexpected.Should().BeEmpty();
@@ -96,7 +96,8 @@ public sealed class StateDictTests
         KeyMapping.DropClassifier.Map("module.fc.weight").Should().BeNull();
         KeyMapping.DropClassifier.Map("classifier.1.weight").Should().BeNull();
         KeyMapping.DropClassifier.Map("features.0.weight").Should().Be("features.0.weight");
-        FluentActions.Invoking(() => KeyMapping.ForFamily("lenet")).Should().Throw<ArgumentException>().WithMessage("*lenet*small_cnn, resnet*");
+        KeyMapping.DropClassifier.Map("head.weight").Should().BeNull();
+        KeyMapping.DropClassifier.Map("heads.head.weight").Should().Be("heads.head.weight", "only the classifiers of registered families are dropped");
         FluentActions.Invoking(() => KeyMapping.Identity.Rename("(", "")).Should().Throw<ArgumentException>();
     }
 
@@ -108,7 +109,7 @@ public sealed class StateDictTests
         var tensors = source.state_dict().ToDictionary(kv => "f." + kv.Key["features.".Length..], kv => kv.Value.clone());
         tensors["emb.weight"] = ones(64, 128);
         var target = new SmallCnn();
-        var report = StateDict.Load(target, tensors, KeyMapping.ForFamily("small_cnn"));
+        var report = StateDict.Load(target, tensors, KeyMapping.SmallCnnReference);
         report.Dropped.Should().Equal("emb.weight");
         WeightFixtures.Same(target.state_dict()["features.6.conv.weight"], source.state_dict()["features.6.conv.weight"]).Should().BeTrue();
     }

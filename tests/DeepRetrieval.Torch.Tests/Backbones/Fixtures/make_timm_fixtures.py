@@ -6,49 +6,18 @@ network code never calls.
 
     PYTHONPATH=/path/to/pytorch-image-models:. python3 make_timm_fixtures.py
 
-Writes
+Writes (helpers in timm_fixture_io.py)
 - *_keys.txt: every state-dict key of timm's efficientnet_b0 / densenet121 without the classifier, with its shape;
 - *.tensors: a small timm network's full state dict (random weights and batch-norm statistics), an input batch, and
   the outputs of forward_features and of every feature stage in eval mode. Format (little endian): int32 count, then per
   tensor int32 name length, UTF-8 name, int32 rank, int64 shape[rank], float32 data.
 """
-import struct
 import torch
 import tvstub  # noqa: F401
 import timm
+from timm_fixture_io import randomise, write_keys, write_tensors
 from timm.models.efficientnet import _gen_efficientnet
 from timm.models.densenet import DenseNet
-
-
-def write_keys(model, path):
-    with open(path, 'w') as f:
-        for k, v in model.state_dict().items():
-            if not k.startswith('classifier'):
-                f.write(k + ' ' + ','.join(str(d) for d in v.shape) + '\n')
-
-
-def randomise(model):
-    g = torch.Generator().manual_seed(0)
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, torch.nn.BatchNorm2d):
-                m.weight.copy_(torch.rand(m.weight.shape, generator=g) + 0.5)
-                m.bias.copy_(torch.randn(m.bias.shape, generator=g) * 0.1)
-                m.running_mean.copy_(torch.randn(m.running_mean.shape, generator=g) * 0.1)
-                m.running_var.copy_(torch.rand(m.running_var.shape, generator=g) + 0.5)
-                m.num_batches_tracked.fill_(7)
-
-
-def write_tensors(entries, path):
-    with open(path, 'wb') as f:
-        f.write(struct.pack('<i', len(entries)))
-        for name, t in entries:
-            b = name.encode('utf-8')
-            f.write(struct.pack('<i', len(b)) + b)
-            f.write(struct.pack('<i', t.dim()))
-            for d in t.shape:
-                f.write(struct.pack('<q', d))
-            f.write(t.detach().to(torch.float32).contiguous().numpy().astype('<f4').tobytes())
 
 
 torch.manual_seed(0)
