@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using DeepRetrieval.Clustering;
 using DeepRetrieval.Data;
+using DeepRetrieval.Indexes.Ivf;
 using DeepRetrieval.AnnBench;
 using DeepRetrieval.Bench;
 using DeepRetrieval.ScaleBench;
@@ -75,19 +76,23 @@ var centroids = new Option<int>("--k") { Description = "Centroids", Required = t
 var iterations = new Option<int>("--iterations") { Description = "Lloyd iterations (IvfIndex trains with 10, as Faiss's IndexIVF)", DefaultValueFactory = _ => 10 };
 var kmeansRows = new Option<int>("--train-rows") { Description = "Cluster the first N base rows", DefaultValueFactory = _ => 1_000_000 };
 var kmeansThreads = new Option<int>("--threads") { Description = "Threads (0 = all cores)", DefaultValueFactory = _ => 0 };
+var kmeansInit = new Option<KMeansInit?>("--init") { Description = "KMeansPlusPlus or Random (default: what IvfIndex uses for K lists)" };
 var kmeans = new Command("kmeans", "Time k-means on the first rows of DIR/base.fvecs")
 {
-    directory, centroids.AtLeast(1), iterations.AtLeast(1), kmeansRows.AtLeast(1), kmeansThreads.AtLeast(0),
+    directory, centroids.AtLeast(1), iterations.AtLeast(1), kmeansRows.AtLeast(1), kmeansThreads.AtLeast(0), kmeansInit,
 };
 kmeans.SetAction(parse =>
 {
     VectorSet<float> rows = VecsReader.ReadFvecs(Path.Combine(parse.GetRequiredValue(directory), "base.fvecs"), parse.GetValue(kmeansRows));
     Console.WriteLine($"load average {File.ReadAllText("/proc/loadavg").Trim()}");
-    var options = new KMeansOptions { K = parse.GetValue(centroids), Iterations = parse.GetValue(iterations), MaxDegreeOfParallelism = parse.GetValue(kmeansThreads) };
+    int k = parse.GetValue(centroids);
+    // The seeding IvfIndex uses for this many lists, unless --init names one.
+    KMeansInit init = parse.GetValue(kmeansInit) ?? (k > IvfIndex.PlusPlusSeedingMaxLists ? KMeansInit.Random : KMeansInit.KMeansPlusPlus);
+    var options = new KMeansOptions { K = k, Iterations = parse.GetValue(iterations), MaxDegreeOfParallelism = parse.GetValue(kmeansThreads), Init = init };
     var clock = Stopwatch.StartNew();
     KMeansResult result = new KMeans(options).Train(rows.Data, rows.Dimension);
     Console.WriteLine(FormattableString.Invariant(
-        $"kmeans K={options.K} iterations={options.Iterations} on {rows.Count:N0} rows: {clock.Elapsed.TotalSeconds:F2} s, objective {result.FinalObjective:G6}"));
+        $"kmeans K={options.K} init={options.Init} iterations={options.Iterations} on {rows.Count:N0} rows: {clock.Elapsed.TotalSeconds:F2} s, objective {result.FinalObjective:G6}"));
     foreach (string warning in result.Warnings) Console.WriteLine($"  {warning}");
     return 0;
 });

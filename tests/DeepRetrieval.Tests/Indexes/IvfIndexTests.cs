@@ -24,6 +24,26 @@ public class IvfIndexTests
         return index;
     }
 
+    [Theory]
+    [InlineData(IvfIndex.PlusPlusSeedingMaxLists, DeepRetrieval.Clustering.KMeansInit.KMeansPlusPlus)]
+    [InlineData(IvfIndex.PlusPlusSeedingMaxLists + 1, DeepRetrieval.Clustering.KMeansInit.Random)]
+    public void Train_SeedsWithKMeansPlusPlusUpToTheLimitAndRandomlyAbove(int lists, DeepRetrieval.Clustering.KMeansInit expected)
+    {
+        const int d = 2, rows = 9000;
+        float[] data = TestData.Gaussian(rows, d, 3);
+        var index = new IvfIndex(d, lists, Metric.L2, IvfEncoding.Flat) { TrainingIterations = 1, Seed = 5 };
+        index.Train(data);
+        float[] centroids = new DeepRetrieval.Clustering.KMeans(new DeepRetrieval.Clustering.KMeansOptions { K = lists, Iterations = 1, Seed = 5, Init = expected })
+            .Train(data, d).Centroids;
+
+        var centroid = new float[d];
+        foreach (int list in new[] { 0, 1, lists / 2, lists - 1 })
+        {
+            index.CoarseQuantizer.Reconstruct(list, centroid);
+            centroid.Should().Equal(centroids.AsSpan(list * d, d).ToArray(), "list {0} has the {1} centroid", list, expected);
+        }
+    }
+
     private static SearchResult Exact(Metric metric, int k, float[]? queries = null, Func<long, bool>? filter = null)
     {
         var flat = new FlatIndex(D, metric);

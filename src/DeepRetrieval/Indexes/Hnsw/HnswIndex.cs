@@ -86,9 +86,13 @@ public sealed class HnswIndex : VectorIndex
     private readonly VectorCodec _codec;
     private readonly HnswGraph _graph;
     private readonly Lock _writeLock = new();
-    // Lock-free reads: Contains and Reconstruct run beside adds and removes, which change the map under the write lock.
+    // While every live node's id is its slot (rows added without ids, as hnswlib's users add labels 0..n-1), the slot is
+    // the id and no map is kept: 48 bytes per vector saved. The first id that differs from its slot builds the map, which
+    // is kept from then on. Lock-free reads: Contains and Reconstruct run beside adds and removes, which change the map
+    // (and this flag) under the write lock.
+    private volatile bool _slotsAreIds = true;
     private readonly ConcurrentDictionary<long, int> _slotOf = new();
-    // A mapped index fills _slotOf on the first Contains or Reconstruct, so opening a million nodes builds no dictionary.
+    // A mapped index whose ids are not its slots fills _slotOf on the first lookup, so opening a million nodes builds no dictionary.
     private volatile bool _slotsPending;
     private int _efSearch = DefaultEfSearch;
     private int _buildThreads;
@@ -255,7 +259,7 @@ public sealed class HnswIndex : VectorIndex
 
     /// <summary>True when <paramref name="id"/> is stored and not removed. Lock-free: safe during concurrent adds and removes.</summary>
     /// <param name="id">The id.</param>
-    public override bool Contains(long id) => SlotMap.ContainsKey(id);
+    public override bool Contains(long id) => TryGetSlot(id, out _);
 
     /// <summary>The live ids in slot order, taken under the write lock (one consistent state).</summary>
     public override long[] GetIds()
@@ -275,28 +279,47 @@ public sealed class HnswIndex : VectorIndex
     /// <remarks>Lock-free: a node's row is written before its id is published, and storage only grows.</remarks>
     protected override void ReconstructCore(long id, Span<float> destination)
     {
-        if (!SlotMap.TryGetValue(id, out int slot)) throw new KeyNotFoundException($"Id {id} is not in the index.");
+        if (!TryGetSlot(id, out int slot)) throw new KeyNotFoundException($"Id {id} is not in the index.");
         _codec.Decode(_graph.Row(slot), destination);
     }
 
-    private ConcurrentDictionary<long, int> SlotMap => _slotsPending ? BuildSlotMap() : _slotOf;
+    /// <summary>The slot of the live node labelled <paramref name="id"/>. Lock-free.</summary>
+    private bool TryGetSlot(long id, out int slot)
+    {
+        if (_slotsAreIds)
+        {
+            slot = (int)id;
+            return _graph.IsLiveSlotOfLabel(id);
+        }
+        if (_slotsPending) BuildMappedSlotMap();
+        return _slotOf.TryGetValue(id, out slot);
+    }
 
     // Only mapped indexes get here (they are read-only, so the nodes do not change while the map is built).
-    private ConcurrentDictionary<long, int> BuildSlotMap()
+    private void BuildMappedSlotMap()
     {
         lock (_writeLock)
         {
-            if (!_slotsPending) return _slotOf;
-            HnswGraph.Storage s = _graph.Nodes;
-            for (int slot = 0; slot < _graph.Count; slot++)
-            {
-                if (s.Deleted[slot] != 0 || _slotOf.TryAdd(s.Ids[slot], slot)) continue;
-                _slotOf.Clear();
-                throw new InvalidDataException($"{Mapping?.Path}: corrupt {Kind} index file: id {s.Ids[slot]} is stored twice.");
-            }
+            if (!_slotsPending) return;
+            if (!TryFillSlotMap(out long duplicate))
+                throw new InvalidDataException($"{Mapping?.Path}: corrupt {Kind} index file: id {duplicate} is stored twice.");
             _slotsPending = false;
-            return _slotOf;
         }
+    }
+
+    // Under the write lock: the map of every live node; false (and the map left empty) when an id is stored twice.
+    private bool TryFillSlotMap(out long duplicate)
+    {
+        HnswGraph.Storage s = _graph.Nodes;
+        for (int slot = 0; slot < _graph.Count; slot++)
+        {
+            if (s.Deleted[slot] != 0 || _slotOf.TryAdd(s.Ids[slot], slot)) continue;
+            _slotOf.Clear();
+            duplicate = s.Ids[slot];
+            return false;
+        }
+        duplicate = 0;
+        return true;
     }
 
     /// <inheritdoc />
@@ -327,14 +350,25 @@ public sealed class HnswIndex : VectorIndex
             foreach (long id in ids)
             {
                 if (!seen.Add(id)) throw new ArgumentException($"Id {id} appears twice in the batch; ids must be unique.", nameof(ids));
-                if (_slotOf.ContainsKey(id)) throw new ArgumentException($"Id {id} is already in the index; remove it first to replace its vector.", nameof(ids));
+                if (TryGetSlot(id, out _)) throw new ArgumentException($"Id {id} is already in the index; remove it first to replace its vector.", nameof(ids));
+            }
+            int first = _graph.Count;
+            if (_slotsAreIds)
+            {
+                for (int r = 0; r < rows && _slotsAreIds; r++)
+                    if (ids[r] != first + r)
+                    {
+                        // The nodes so far are their own ids, so the map cannot meet a duplicate.
+                        TryFillSlotMap(out _);
+                        _slotsAreIds = false;
+                    }
             }
             int threads = BuildThreads == 0 ? Environment.ProcessorCount : BuildThreads;
-            int first = _graph.Append(vectors, ids, threads);
+            _graph.Append(vectors, ids, threads);
             long largest = -1;
             for (int r = 0; r < rows; r++)
             {
-                _slotOf[ids[r]] = first + r;
+                if (!_slotsAreIds) _slotOf[ids[r]] = first + r;
                 largest = Math.Max(largest, ids[r]);
             }
             // Under the write lock, so a concurrent save never records these nodes with an older next id.
@@ -394,11 +428,15 @@ public sealed class HnswIndex : VectorIndex
         lock (_writeLock)
         {
             foreach (long id in ids)
-                if (!_slotOf.ContainsKey(id))
+                if (!TryGetSlot(id, out _))
                     throw new KeyNotFoundException($"Id {id} is not in the index; nothing was removed.");
             var slots = new HashSet<int>();
             foreach (long id in ids)
-                if (_slotOf.TryRemove(id, out int slot)) slots.Add(slot); // an id listed twice is removed once
+            {
+                // An id listed twice is removed once.
+                if (_slotsAreIds) slots.Add((int)id);
+                else if (_slotOf.TryRemove(id, out int slot)) slots.Add(slot);
+            }
             _graph.Remove(slots);
             // Relinking can leave a node whose every neighbour was removed with no way in.
             if (AutoRepair && (long)slots.Count * 8 >= _graph.Live) _graph.RepairConnectivity();
@@ -503,7 +541,7 @@ public sealed class HnswIndex : VectorIndex
                 foreach (long id in allowedIds)
                 {
                     if (graph.IsLiveSlotOfLabel(id)) _slots[_count++] = (int)id;
-                    else if (index._slotOf.TryGetValue(id, out int slot) && graph.IsLive(slot)) _slots[_count++] = slot;
+                    else if (!index._slotsAreIds && index.TryGetSlot(id, out int slot) && graph.IsLive(slot)) _slots[_count++] = slot;
                 }
                 return;
             }
@@ -673,6 +711,10 @@ public sealed class HnswIndex : VectorIndex
         var upper = new int[]?[count];
         int live = 0;
         int topLevel = -1;
+        bool slotsAreIds = true;
+        for (int i = 0; i < count; i++)
+            if (deleted[i] == 0 && ids[i] != i) { slotsAreIds = false; break; }
+        index._slotsAreIds = slotsAreIds;
         for (int i = 0; i < count; i++)
         {
             if (levels[i] > HnswGraph.MaxLevel) throw reader.Corrupt($"node {i} has level {levels[i]}, above the maximum {HnswGraph.MaxLevel}");
@@ -680,7 +722,7 @@ public sealed class HnswIndex : VectorIndex
             if (ids[i] < 0 || ids[i] >= nextId) throw reader.Corrupt($"id {ids[i]} is negative or not below the next id {nextId}");
             if (deleted[i] == 0)
             {
-                if (!mapped && !index._slotOf.TryAdd(ids[i], i)) throw reader.Corrupt($"id {ids[i]} is stored twice");
+                if (!mapped && !slotsAreIds && !index._slotOf.TryAdd(ids[i], i)) throw reader.Corrupt($"id {ids[i]} is stored twice");
                 live++;
             }
             if (levels[i] > 0)
@@ -699,7 +741,7 @@ public sealed class HnswIndex : VectorIndex
         if (mapped)
         {
             index._graph.LoadMapped(count, live, entry, mappedRows, mappedLinks0, upper, ids, levels, deleted);
-            index._slotsPending = count > 0;
+            index._slotsPending = count > 0 && !slotsAreIds;
             index.NextId = nextId;
             return index;
         }
