@@ -70,26 +70,16 @@ internal static class Drawing
         png.SaveTo(output);
     }
 
-    /// <summary>Writes through a temporary sibling renamed into place, so a failed write leaves no half-written PNG.</summary>
+    /// <summary>Writes through <see cref="AtomicFile"/> (a temporary sibling renamed into place), so a failed write leaves no half-written PNG.</summary>
     public static void SavePng(string path, Action<Stream> write)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        string full = Path.GetFullPath(path);
-        string? directory = Path.GetDirectoryName(full);
+        string? directory = Path.GetDirectoryName(Path.GetFullPath(path));
         if (directory is not null)
             Directory.CreateDirectory(directory);
-        string temp = $"{full}.{Guid.NewGuid():N}.tmp";
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
-                write(stream);
-            File.Move(temp, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp))
-                File.Delete(temp);
-        }
+        using var file = new AtomicFile(path);
+        write(file.Stream);
+        file.Commit();
     }
 
     /// <summary>matplotlib's / ScottPlot's Category10 palette.</summary>
