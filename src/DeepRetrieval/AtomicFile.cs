@@ -99,6 +99,23 @@ public sealed class AtomicFile : IDisposable
         _finished = true;
     }
 
+    /// <summary>
+    /// Writes a whole file atomically: <paramref name="write"/> fills the temporary's stream, then <see cref="Commit"/>
+    /// renames it over <paramref name="path"/>. When <paramref name="write"/> throws, the target is untouched and the
+    /// temporary is deleted.
+    /// </summary>
+    /// <param name="path">The file to write (see the class remarks for symbolic links and permissions).</param>
+    /// <param name="write">Writes the content to the stream it is given.</param>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is null or empty.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="write"/> is null.</exception>
+    public static void Write(string path, Action<Stream> write)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        using var file = new AtomicFile(path);
+        write(file.Stream);
+        file.Commit();
+    }
+
     /// <summary>Closes the stream and, unless <see cref="Commit"/> ran, deletes the temporary file.</summary>
     public void Dispose()
     {

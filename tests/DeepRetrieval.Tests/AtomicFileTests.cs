@@ -42,6 +42,25 @@ public sealed class AtomicFileTests : IDisposable
     private static AtomicFile FullDisk(string path) => new(path, (temp, options) => new FullDiskStream(new FileStream(temp, options)));
 
     [Fact]
+    public void Write_ReplacesTheFileWhole_AndLeavesItUntouchedWhenTheWriterThrows()
+    {
+        string path = Path.Combine(_folder, "report.csv");
+        AtomicFile.Write(path, stream => stream.Write("first"u8));
+        File.ReadAllText(path).Should().Be("first");
+
+        Action failing = () => AtomicFile.Write(path, stream =>
+        {
+            stream.Write("half of the sec"u8);
+            throw new InvalidOperationException("the writer failed");
+        });
+
+        failing.Should().Throw<InvalidOperationException>().WithMessage("the writer failed");
+        File.ReadAllText(path).Should().Be("first");
+        Temporaries().Should().BeEmpty();
+        ((Action)(() => AtomicFile.Write(path, null!))).Should().Throw<ArgumentNullException>();
+    }
+
+    [Fact]
     public void Commit_WhenTheFlushFailsAsOnAFullDisk_DeletesTheTemporary_KeepsTheTarget_AndSurfacesTheError()
     {
         string path = Path.Combine(_folder, "index.drix");

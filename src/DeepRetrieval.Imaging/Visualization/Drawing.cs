@@ -77,9 +77,7 @@ internal static class Drawing
         string? directory = Path.GetDirectoryName(Path.GetFullPath(path));
         if (directory is not null)
             Directory.CreateDirectory(directory);
-        using var file = new AtomicFile(path);
-        write(file.Stream);
-        file.Commit();
+        AtomicFile.Write(path, write);
     }
 
     /// <summary>matplotlib's / ScottPlot's Category10 palette.</summary>

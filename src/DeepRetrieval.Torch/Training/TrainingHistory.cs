@@ -114,11 +114,11 @@ public sealed class TrainingHistory
 
     /// <summary>Writes <see cref="ToCsv"/> to a file atomically (through <see cref="AtomicFile"/>).</summary>
     /// <param name="path">The file to write.</param>
-    public void SaveCsv(string path) => SaveAtomically(path, stream => stream.Write(Encoding.UTF8.GetBytes(ToCsv())));
+    public void SaveCsv(string path) => AtomicFile.Write(path, stream => stream.Write(Encoding.UTF8.GetBytes(ToCsv())));
 
     /// <summary>Writes <see cref="ToJson"/> to a file atomically (through <see cref="AtomicFile"/>).</summary>
     /// <param name="path">The file to write.</param>
-    public void SaveJson(string path) => SaveAtomically(path, stream => stream.Write(Encoding.UTF8.GetBytes(ToJson())));
+    public void SaveJson(string path) => AtomicFile.Write(path, stream => stream.Write(Encoding.UTF8.GetBytes(ToJson())));
 
     /// <summary>Reads a history CSV file.</summary>
     /// <param name="path">The file to read.</param>
@@ -137,15 +137,7 @@ public sealed class TrainingHistory
     /// <exception cref="ArgumentOutOfRangeException">The size is smaller than 200 × 150.</exception>
     public void SavePlot(string path, int width = 900, int height = 540)
     {
-        SaveAtomically(path, stream => TrainingCurvePlot.Write(this, stream, width, height));
-    }
-
-    private static void SaveAtomically(string path, Action<Stream> write)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        using var file = new AtomicFile(path);
-        write(file.Stream);
-        file.Commit();
+        AtomicFile.Write(path, stream => TrainingCurvePlot.Write(this, stream, width, height));
     }
 
     private static TrainingHistory Named(string path, Func<TrainingHistory> load)

@@ -24,7 +24,7 @@ internal static class ManifestFile
         BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(8), generation);
         schemaBytes.CopyTo(bytes, 16);
         BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(bytes.Length - 8), XxHash64.HashToUInt64(bytes.AsSpan(0, bytes.Length - 8)));
-        AtomicWrite.Write(Path.Combine(folder, FileName), s => s.Write(bytes));
+        AtomicFile.Write(Path.Combine(folder, FileName), s => s.Write(bytes));
     }
 
     public static (RecordSchema Schema, long Generation) Read(string folder)

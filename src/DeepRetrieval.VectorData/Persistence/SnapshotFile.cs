@@ -17,7 +17,7 @@ internal static class SnapshotFile
 
     public static void Write(string path, RecordTable table, long generation)
     {
-        AtomicWrite.Write(path, stream =>
+        AtomicFile.Write(path, stream =>
         {
             var hash = new XxHash64();
             var rows = table.EnumerateRows().ToList();

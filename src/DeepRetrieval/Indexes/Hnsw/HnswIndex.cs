@@ -307,6 +307,14 @@ public sealed class HnswIndex : VectorIndex
         }
     }
 
+    // Whether ids[r] is slot first + r for every row: the new nodes keep ids and slots equal.
+    private static bool AreSlots(ReadOnlySpan<long> ids, int first)
+    {
+        for (int r = 0; r < ids.Length; r++)
+            if (ids[r] != first + r) return false;
+        return true;
+    }
+
     // Under the write lock: the map of every live node; false (and the map left empty) when an id is stored twice.
     private bool TryFillSlotMap(out long duplicate)
     {
@@ -353,15 +361,11 @@ public sealed class HnswIndex : VectorIndex
                 if (TryGetSlot(id, out _)) throw new ArgumentException($"Id {id} is already in the index; remove it first to replace its vector.", nameof(ids));
             }
             int first = _graph.Count;
-            if (_slotsAreIds)
+            if (_slotsAreIds && !AreSlots(ids, first))
             {
-                for (int r = 0; r < rows && _slotsAreIds; r++)
-                    if (ids[r] != first + r)
-                    {
-                        // The nodes so far are their own ids, so the map cannot meet a duplicate.
-                        TryFillSlotMap(out _);
-                        _slotsAreIds = false;
-                    }
+                // The nodes so far are their own ids, so the map cannot meet a duplicate.
+                TryFillSlotMap(out _);
+                _slotsAreIds = false;
             }
             int threads = BuildThreads == 0 ? Environment.ProcessorCount : BuildThreads;
             _graph.Append(vectors, ids, threads);
